@@ -1,0 +1,217 @@
+/**
+ * Zod schemas for the YAML document (after `${VAR}` interpolation), transforming the raw
+ * snake_case form into the normalised `GatewayConfig`. Objects are strict: unknown keys are errors.
+ */
+
+import { z } from "zod";
+import {
+  absentIfNull,
+  boolean,
+  duration,
+  httpUrl,
+  integer,
+  name,
+  positiveNumber,
+  size,
+} from "./fields.ts";
+import type {
+  LoggingConfig,
+  ModelsConfig,
+  ProviderConfig,
+  RoutingConfig,
+  ServerConfig,
+  StrategyConfig,
+} from "./types.ts";
+
+/** Provider adapter kinds the gateway can build; each new adapter adds its name here. */
+export const PROVIDER_TYPES: readonly string[] = ["openai"];
+
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+const STRATEGY_MODES = ["fallback", "loadbalance"] as const;
+const MAX_INT = Number.MAX_SAFE_INTEGER;
+// RFC 9110 token: anything else would make fetch() throw at request time instead of at startup.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const serverSchema = z.preprocess(
+  absentIfNull,
+  z.strictObject({
+    host: z.string().min(1).prefault("127.0.0.1"),
+    port: integer(0, 65535, "expected a port number between 0 and 65535 (0 picks a free port)")
+      .prefault(8080),
+    max_body_size: size().prefault("10MB"),
+    shutdown_timeout: duration().prefault("10s"),
+  }).transform((raw): ServerConfig => ({
+    host: raw.host,
+    port: raw.port,
+    max_body_bytes: raw.max_body_size,
+    shutdown_timeout_ms: raw.shutdown_timeout,
+  })).prefault({}),
+);
+
+const loggingSchema = z.preprocess(
+  absentIfNull,
+  z.strictObject({
+    // "warning" is what Python and many ops people type; accept it rather than nag.
+    level: z.preprocess((v) => v === "warning" ? "warn" : v, z.enum(LOG_LEVELS)).prefault("info"),
+  }).transform((raw): LoggingConfig => raw).prefault({}),
+);
+
+const circuitBreakerSchema = z.preprocess(
+  absentIfNull,
+  z.strictObject({
+    failure_threshold: integer(1, MAX_INT, "must be at least 1").prefault(5),
+    cooldown: duration().prefault("30s"),
+  }).prefault({}),
+);
+
+const routingSchema = z.preprocess(
+  absentIfNull,
+  z.strictObject({
+    backoff_base: duration().prefault("200ms"),
+    backoff_max: duration().prefault("5s"),
+    retry_after_cap: duration().prefault("30s"),
+    stream_idle_timeout: duration().prefault("60s"),
+    circuit_breaker: circuitBreakerSchema,
+  }).superRefine((raw, ctx) => {
+    if (raw.backoff_base > raw.backoff_max) {
+      ctx.addIssue({ code: "custom", path: ["backoff_max"], message: "must be >= backoff_base" });
+    }
+  }).transform((raw): RoutingConfig => ({
+    backoff_base_ms: raw.backoff_base,
+    backoff_max_ms: raw.backoff_max,
+    retry_after_cap_ms: raw.retry_after_cap,
+    stream_idle_timeout_ms: raw.stream_idle_timeout,
+    circuit_breaker: {
+      failure_threshold: raw.circuit_breaker.failure_threshold,
+      cooldown_ms: raw.circuit_breaker.cooldown,
+    },
+  })).prefault({}),
+);
+
+const modelsSchema = z.preprocess(
+  absentIfNull,
+  z.strictObject({
+    refresh_interval: duration().prefault("5m"),
+    fetch_timeout: duration().prefault("10s"),
+  }).transform((raw): ModelsConfig => ({
+    refresh_interval_ms: raw.refresh_interval,
+    fetch_timeout_ms: raw.fetch_timeout,
+  })).prefault({}),
+);
+
+/** "provider/model"; the model part may itself contain "/" (OpenRouter ids do). */
+const providerModel = z.string().refine((text) => {
+  const slash = text.indexOf("/");
+  return slash > 0 && slash < text.length - 1;
+}, { error: (issue) => `expected "provider/model", got ${JSON.stringify(issue.input)}` });
+
+const targetSchema = z.preprocess(
+  (v) => typeof v === "string" ? { model: v } : v,
+  z.strictObject({
+    model: providerModel,
+    weight: positiveNumber().prefault(1),
+  }, { error: targetShapeError }),
+);
+
+function targetShapeError(issue: z.core.$ZodRawIssue): string | undefined {
+  return issue.code === "invalid_type" && issue.input !== undefined
+    ? `expected "provider/model" or {model: "provider/model", weight: n}`
+    : undefined;
+}
+
+const strategySchema = z.strictObject({
+  name: name(),
+  providers: z.array(z.string().min(1)).min(1).optional(),
+  mode: z.enum(STRATEGY_MODES).optional(),
+  targets: z.array(targetSchema).min(1).optional(),
+}).superRefine((raw, ctx) => {
+  const label = JSON.stringify(raw.name);
+  if (raw.providers !== undefined && raw.targets !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: `strategy ${label} has both providers and targets; use one`,
+    });
+  } else if (raw.providers === undefined && raw.targets === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: `strategy ${label} needs providers (a fallback chain) or targets (a virtual model)`,
+    });
+  } else if (raw.providers !== undefined && raw.mode !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["mode"],
+      message: "mode applies only to a strategy with targets",
+    });
+  }
+}).transform((raw): StrategyConfig =>
+  raw.targets === undefined
+    ? { kind: "chain", name: raw.name, providers: raw.providers ?? [] }
+    : { kind: "virtual", name: raw.name, mode: raw.mode ?? "fallback", targets: raw.targets }
+);
+
+const staticModelSchema = z.preprocess(
+  (v) => typeof v === "string" ? { name: v } : v,
+  z.strictObject({ name: z.string().min(1) }),
+);
+
+const headersSchema = z.preprocess(
+  absentIfNull,
+  z.record(z.string(), z.string()).superRefine((headers, ctx) => {
+    for (const key of Object.keys(headers)) {
+      if (!HEADER_NAME.test(key)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: "not a valid HTTP header name",
+          params: { atKey: true },
+        });
+      }
+    }
+  }).prefault({}),
+);
+
+const providerSchema = z.strictObject({
+  name: name(),
+  type: z.string().refine((type) => PROVIDER_TYPES.includes(type), {
+    error: (issue) =>
+      `unknown provider type ${JSON.stringify(issue.input)}; valid types: ${
+        PROVIDER_TYPES.join(", ")
+      }`,
+  }).prefault("openai"),
+  enabled: boolean().prefault(true),
+  target_url: httpUrl(),
+  // An empty key (e.g. `${KEY:-}`) means "no key", the same as null.
+  api_key: z.string().nullable().transform((key) => key === "" ? null : key).prefault(null),
+  timeout: duration().prefault("30s"),
+  max_retries: integer(0, MAX_INT, "must not be negative").prefault(2),
+  headers: headersSchema,
+  models: z.preprocess(absentIfNull, z.array(staticModelSchema).prefault([])),
+}).superRefine((raw, ctx) => {
+  // A disabled provider is never contacted, so an unresolved (empty) URL is tolerated there.
+  if (raw.enabled && raw.target_url === "") {
+    ctx.addIssue({ code: "custom", path: ["target_url"], message: "expected an http(s) URL" });
+  }
+}).transform((raw): ProviderConfig => ({
+  name: raw.name,
+  type: raw.type,
+  enabled: raw.enabled,
+  target_url: raw.target_url,
+  api_key: raw.api_key,
+  timeout_ms: raw.timeout,
+  max_retries: raw.max_retries,
+  headers: raw.headers,
+  models: raw.models,
+}));
+
+/** The whole document: raw YAML value in, `GatewayConfig` out. */
+export const gatewayConfigSchema = z.strictObject({
+  server: serverSchema,
+  logging: loggingSchema,
+  routing: routingSchema,
+  models: modelsSchema,
+  strategies: z.preprocess(absentIfNull, z.array(strategySchema).prefault([])),
+  providers: z.preprocess(absentIfNull, z.array(providerSchema).prefault([])),
+}, {
+  error: (issue) =>
+    issue.code === "invalid_type" ? "expected a mapping at the top level" : undefined,
+});

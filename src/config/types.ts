@@ -1,0 +1,108 @@
+/**
+ * The validated, normalised configuration the rest of the gateway reads.
+ * Durations are milliseconds, defaults are filled in, `${VAR}` references are resolved.
+ */
+
+/** Log levels, least to most severe. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** `server:` section. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** Largest accepted request body; larger bodies get 413. */
+  max_body_bytes: number;
+  /** How long in-flight requests get to finish on SIGINT/SIGTERM. */
+  shutdown_timeout_ms: number;
+}
+
+/** `logging:` section. */
+export interface LoggingConfig {
+  level: LogLevel;
+}
+
+/** Circuit breaker settings (shared by all providers unless overridden). */
+export interface CircuitBreakerConfig {
+  /** Consecutive failures that open the breaker. */
+  failure_threshold: number;
+  /** How long an open breaker skips the provider before letting one probe through. */
+  cooldown_ms: number;
+}
+
+/** `routing:` section: retry/backoff/timeouts shared by every provider. */
+export interface RoutingConfig {
+  /** First backoff delay; doubles per retry, with full jitter. */
+  backoff_base_ms: number;
+  /** Upper bound for one backoff delay. */
+  backoff_max_ms: number;
+  /** Longest `Retry-After` the gateway honours; longer ones move on to the next target. */
+  retry_after_cap_ms: number;
+  /** Longest silence allowed between two chunks of a stream. */
+  stream_idle_timeout_ms: number;
+  circuit_breaker: CircuitBreakerConfig;
+}
+
+/** `models:` section: background model-list refresh. */
+export interface ModelsConfig {
+  refresh_interval_ms: number;
+  fetch_timeout_ms: number;
+}
+
+/** One entry of a provider's static `models:` list. */
+export interface StaticModelConfig {
+  name: string;
+}
+
+/** One `providers[]` entry. */
+export interface ProviderConfig {
+  name: string;
+  /** Adapter kind; `openai` means any OpenAI-compatible server. */
+  type: string;
+  enabled: boolean;
+  /** Base URL, without trailing slash. May or may not end in `/v1`. */
+  target_url: string;
+  /** Resolved key, or null when the provider needs none. */
+  api_key: string | null;
+  /** Bound on one attempt (for a stream: until the first byte). */
+  timeout_ms: number;
+  max_retries: number;
+  /** Extra static headers sent upstream. */
+  headers: Record<string, string>;
+  models: StaticModelConfig[];
+}
+
+/** One target of a virtual-model strategy. */
+export interface StrategyTarget {
+  /** "provider/model" */
+  model: string;
+  /** Load-balancing weight (> 0); default 1. */
+  weight: number;
+}
+
+/** Seed-form strategy: `providers: [a, b, c]` is a fallback chain between providers. */
+export interface ChainStrategyConfig {
+  kind: "chain";
+  name: string;
+  providers: string[];
+}
+
+/** Virtual model: `targets: [...]`, requested as `"model": name`. */
+export interface VirtualStrategyConfig {
+  kind: "virtual";
+  name: string;
+  mode: "fallback" | "loadbalance";
+  targets: StrategyTarget[];
+}
+
+/** A `strategies[]` entry. */
+export type StrategyConfig = ChainStrategyConfig | VirtualStrategyConfig;
+
+/** The whole validated configuration. */
+export interface GatewayConfig {
+  server: ServerConfig;
+  logging: LoggingConfig;
+  routing: RoutingConfig;
+  models: ModelsConfig;
+  strategies: StrategyConfig[];
+  providers: ProviderConfig[];
+}

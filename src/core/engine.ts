@@ -1,0 +1,42 @@
+import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
+import type { Provider } from "../providers/provider.ts";
+import { type Catalog, createCatalog } from "./catalog.ts";
+import { createExecutor, type Executor, type ExecutorDeps } from "./executor.ts";
+import { createRouter, type Router } from "./router.ts";
+
+/** The engine: everything that serves a request, built from one configuration. */
+export interface Engine {
+  config: GatewayConfig;
+  providers: ReadonlyMap<string, Provider>;
+  router: Router;
+  executor: Executor;
+  catalog: Catalog;
+  /** Stops background work and closes connection pools. */
+  close(): void;
+}
+
+/** Builds the engine; `createProvider` comes from the provider registry (core knows no adapter). */
+export function createEngine(
+  config: GatewayConfig,
+  createProvider: (config: ProviderConfig) => Provider,
+  deps: ExecutorDeps = {},
+): Engine {
+  const providers = new Map<string, Provider>();
+  for (const p of config.providers) {
+    if (p.enabled) providers.set(p.name, createProvider(p));
+  }
+  const router = createRouter(config, providers, { random: deps.random });
+  const executor = createExecutor(config.routing, deps);
+  const catalog = createCatalog([...providers.values()], router.virtualModels, config.models);
+  return {
+    config,
+    providers,
+    router,
+    executor,
+    catalog,
+    close() {
+      catalog.stop();
+      for (const p of providers.values()) p.close();
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/** Why one attempt at a provider failed. */
+export type FailureKind =
+  | "http" // the provider answered with a non-2xx status
+  | "network" // connection refused, reset, DNS, TLS
+  | "timeout" // no answer (or no first byte) within the attempt timeout
+  | "idle_timeout" // a stream went silent between chunks
+  | "circuit_open" // skipped: the provider's circuit breaker is open
+  | "protocol"; // the provider answered something we cannot use
+
+/** Statuses worth retrying at the same provider (then falling back). */
+const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504, 529]);
+/** Statuses that move on to the next target without retrying the same one. */
+const SKIP_STATUSES = new Set([401, 403, 404]);
+
+/** A failed attempt at a provider, classified for the executor. */
+export class ProviderError extends Error {
+  /** What went wrong. */
+  readonly kind: FailureKind;
+  /** Upstream status, when the provider answered. */
+  readonly status?: number;
+  /** Worth another try at the same provider. */
+  readonly retryable: boolean;
+  /** Worth trying the next target; false means "the client's fault, stop here". */
+  readonly fallbackable: boolean;
+  /** The provider's error body, passed back to the client for non-fallbackable errors. */
+  readonly upstreamBody?: string;
+  /** Content type of `upstreamBody`. */
+  readonly upstreamContentType?: string;
+  /** Delay the provider asked for (`Retry-After`), in milliseconds. */
+  readonly retryAfterMs?: number;
+
+  constructor(
+    kind: FailureKind,
+    message: string,
+    options: {
+      status?: number;
+      upstreamBody?: string;
+      upstreamContentType?: string;
+      retryAfterMs?: number;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "ProviderError";
+    this.kind = kind;
+    this.status = options.status;
+    this.upstreamBody = options.upstreamBody;
+    this.upstreamContentType = options.upstreamContentType;
+    this.retryAfterMs = options.retryAfterMs;
+    if (kind === "http" && options.status !== undefined) {
+      this.retryable = RETRYABLE_STATUSES.has(options.status);
+      this.fallbackable = this.retryable || SKIP_STATUSES.has(options.status) ||
+        options.status >= 500;
+    } else {
+      this.retryable = kind === "network" || kind === "timeout";
+      this.fallbackable = true;
+    }
+  }
+}
+
+/** One attempt as reported to the client when every target failed. */
+export interface AttemptRecord {
+  provider: string;
+  model: string;
+  kind: FailureKind;
+  status?: number;
+}
+
+/** Errors the HTTP layer maps to an OpenAI-shaped response. */
+export type GatewayErrorCode =
+  | "invalid_json"
+  | "invalid_request"
+  | "model_not_found"
+  | "body_too_large"
+  | "not_found"
+  | "method_not_allowed"
+  | "all_providers_failed"
+  | "upstream_timeout"
+  | "client_closed"
+  | "internal_error";
+
+/** A condition the gateway reports to its client in the OpenAI error shape. */
+export class GatewayError extends Error {
+  /** Machine-readable code (`error.code`). */
+  readonly code: GatewayErrorCode;
+  /** Request field at fault (`error.param`). */
+  readonly param: string | null;
+  /** Attempts made before giving up, for upstream failures. */
+  readonly attempts: AttemptRecord[];
+
+  constructor(
+    code: GatewayErrorCode,
+    message: string,
+    options: { param?: string | null; attempts?: AttemptRecord[] } = {},
+  ) {
+    super(message);
+    this.name = "GatewayError";
+    this.code = code;
+    this.param = options.param ?? null;
+    this.attempts = options.attempts ?? [];
+  }
+}
+
+/** Describes one attempt for an error message: `openai/gpt-4o: HTTP 500`. */
+export function describeAttempt(a: AttemptRecord): string {
+  const what = a.kind === "http" ? `HTTP ${a.status}` : a.kind.replace("_", " ");
+  return `${a.provider}/${a.model}: ${what}`;
+}

@@ -1,0 +1,262 @@
+import type { RoutingConfig } from "../config/types.ts";
+import type { Endpoint, ProviderResult } from "../providers/provider.ts";
+import { CircuitBreaker } from "./circuit_breaker.ts";
+import { type AttemptRecord, describeAttempt, GatewayError, ProviderError } from "./errors.ts";
+import { IdleWatch } from "./idle_watch.ts";
+import type { JsonObject } from "./json.ts";
+import type { Target } from "./router.ts";
+import { type RelayEnd, relayStream } from "./stream_relay.ts";
+
+/** One request for the executor: the parsed body is rewritten per target. */
+export interface ExecuteRequest {
+  endpoint: Endpoint;
+  body: JsonObject;
+  stream: boolean;
+  /** The client's signal: aborts everything when the client leaves. */
+  signal: AbortSignal;
+}
+
+/** Fields every outcome carries: who served (or refused) and what was tried first. */
+interface OutcomeBase {
+  target: Target;
+  /** Failed attempts before this outcome. */
+  attempts: AttemptRecord[];
+  contentType: string;
+}
+
+/** What the executor produced for a request. */
+export type Outcome =
+  | OutcomeBase & { kind: "complete"; status: number; body: Uint8Array<ArrayBuffer> }
+  | OutcomeBase & { kind: "stream"; status: number; body: ReadableStream<Uint8Array> }
+  /** The upstream refused the request itself (400, 413, 422, ...): passed back, no fallback. */
+  | OutcomeBase & { kind: "rejected"; status: number; body: string };
+
+/** Runs plans: one loop for streaming and non-streaming requests. */
+export interface Executor {
+  execute(plan: readonly Target[], request: ExecuteRequest): Promise<Outcome>;
+  /** The breaker of a provider, for health reporting. */
+  breaker(provider: string): CircuitBreaker;
+  /** Streams currently relayed. */
+  readonly activeStreams: number;
+}
+
+/** Injectable clock and randomness for tests. */
+export interface ExecutorDeps {
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  random?: () => number;
+}
+
+/** The reason a client disconnect aborts upstream work with. */
+export const CLIENT_CLOSED = new GatewayError("client_closed", "the client closed the connection");
+
+/** Builds the executor for the routing configuration. */
+export function createExecutor(routing: RoutingConfig, deps: ExecutorDeps = {}): Executor {
+  const sleep = deps.sleep ?? abortableSleep;
+  const random = deps.random ?? Math.random;
+  const breakers = new Map<string, CircuitBreaker>();
+  const idle = new IdleWatch(Math.min(1000, Math.max(25, routing.stream_idle_timeout_ms / 4)));
+
+  function breaker(name: string): CircuitBreaker {
+    let b = breakers.get(name);
+    if (b === undefined) {
+      b = new CircuitBreaker(routing.circuit_breaker);
+      breakers.set(name, b);
+    }
+    return b;
+  }
+
+  function backoff(retry: number, err: ProviderError): number | undefined {
+    if (err.retryAfterMs !== undefined) {
+      return err.retryAfterMs > routing.retry_after_cap_ms ? undefined : err.retryAfterMs;
+    }
+    const ceiling = Math.min(routing.backoff_max_ms, routing.backoff_base_ms * 2 ** retry);
+    return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  }
+
+  async function execute(plan: readonly Target[], request: ExecuteRequest): Promise<Outcome> {
+    const attempts: AttemptRecord[] = [];
+    const bodies = new Map<string, string>();
+    for (const target of plan) {
+      const circuit = breaker(target.provider.name);
+      let body = bodies.get(target.model);
+      if (body === undefined) {
+        request.body.model = target.model;
+        body = JSON.stringify(request.body);
+        bodies.set(target.model, body);
+      }
+      for (let retry = 0;; retry++) {
+        if (!circuit.tryAcquire()) {
+          attempts.push({
+            provider: target.provider.name,
+            model: target.model,
+            kind: "circuit_open",
+          });
+          break;
+        }
+        try {
+          const outcome = await attempt(target, body, request, attempts, circuit);
+          return outcome;
+        } catch (err) {
+          if (!(err instanceof ProviderError)) {
+            circuit.release();
+            throw err;
+          }
+          attempts.push({
+            provider: target.provider.name,
+            model: target.model,
+            kind: err.kind,
+            status: err.status,
+          });
+          if (!err.fallbackable) {
+            circuit.release();
+            return {
+              kind: "rejected",
+              status: err.status ?? 400,
+              body: err.upstreamBody ?? "",
+              contentType: err.upstreamContentType ?? "application/json",
+              target,
+              attempts: attempts.slice(0, -1),
+            };
+          }
+          if (countsAgainstCircuit(err)) circuit.onFailure();
+          else circuit.release();
+          if (!err.retryable || retry >= target.provider.config.max_retries) break;
+          const delay = backoff(retry, err);
+          if (delay === undefined) break;
+          await sleep(delay, request.signal);
+        }
+      }
+    }
+    throw exhausted(attempts);
+  }
+
+  async function attempt(
+    target: Target,
+    body: string,
+    request: ExecuteRequest,
+    attempts: AttemptRecord[],
+    circuit: CircuitBreaker,
+  ): Promise<Outcome> {
+    const controller = new AbortController();
+    const onClientAbort = () => controller.abort(CLIENT_CLOSED);
+    if (request.signal.aborted) throw CLIENT_CLOSED;
+    request.signal.addEventListener("abort", onClientAbort);
+    const { provider, model } = target;
+    const timeoutMs = provider.config.timeout_ms;
+    const timer = setTimeout(() => {
+      controller.abort(new ProviderError("timeout", `no answer within ${timeoutMs}ms`));
+    }, timeoutMs);
+    let relaying = false;
+    try {
+      const result = await provider.send({
+        endpoint: request.endpoint,
+        model,
+        body,
+        stream: request.stream,
+        signal: controller.signal,
+      });
+      const base = { target, attempts, contentType: result.contentType };
+      if (!request.stream) {
+        const bytes = await readAll(result, controller.signal);
+        circuit.onSuccess();
+        return { ...base, kind: "complete", status: result.status, body: bytes };
+      }
+      const reader = result.body.getReader();
+      const first = await readFirst(reader, controller.signal, provider.name);
+      circuit.onSuccess();
+      relaying = true;
+      const stream = relayStream(first, reader, {
+        idle,
+        idleTimeoutMs: routing.stream_idle_timeout_ms,
+        label: `${provider.name}/${model}`,
+        abort: (reason) => controller.abort(reason),
+        onEnd: (end: RelayEnd) => {
+          request.signal.removeEventListener("abort", onClientAbort);
+          if (end.kind === "failed") circuit.onFailure();
+        },
+      });
+      return { ...base, kind: "stream", status: result.status, body: stream };
+    } finally {
+      clearTimeout(timer);
+      if (!relaying) request.signal.removeEventListener("abort", onClientAbort);
+    }
+  }
+
+  return {
+    execute,
+    breaker,
+    get activeStreams() {
+      return idle.size;
+    },
+  };
+}
+
+/** Provider-side failures open the circuit; refusals (401/403/404/429) do not. */
+function countsAgainstCircuit(err: ProviderError): boolean {
+  if (err.kind !== "http") return true;
+  return (err.status ?? 0) >= 500;
+}
+
+function exhausted(attempts: AttemptRecord[]): GatewayError {
+  const tried = attempts.filter((a) => a.kind !== "circuit_open");
+  const allTimedOut = tried.length > 0 &&
+    tried.every((a) => a.kind === "timeout" || a.kind === "idle_timeout");
+  const list = attempts.map(describeAttempt).join("; ");
+  return new GatewayError(
+    allTimedOut ? "upstream_timeout" : "all_providers_failed",
+    `${allTimedOut ? "every provider timed out" : "every provider failed"} (${list})`,
+    { attempts },
+  );
+}
+
+/** Reads a whole non-streaming body; a failure mid-body is the provider's. */
+async function readAll(
+  result: ProviderResult,
+  signal: AbortSignal,
+): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    return await new Response(result.body).bytes();
+  } catch (err) {
+    throw failureReason(err, signal);
+  }
+}
+
+async function readFirst(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  signal: AbortSignal,
+  provider: string,
+): Promise<Uint8Array> {
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) throw new ProviderError("protocol", `${provider} ended the stream before any data`);
+      if (value.byteLength > 0) return value;
+    }
+  } catch (err) {
+    reader.cancel().catch(() => {});
+    throw failureReason(err, signal);
+  }
+}
+
+/** Maps a read failure to the abort reason (timeout, client gone) or a network error. */
+function failureReason(err: unknown, signal: AbortSignal): unknown {
+  if (err instanceof ProviderError) return err;
+  if (signal.aborted) return signal.reason;
+  const detail = err instanceof Error ? err.message : String(err);
+  return new ProviderError("network", `connection broke while reading: ${detail}`, { cause: err });
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(CLIENT_CLOSED);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(CLIENT_CLOSED);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

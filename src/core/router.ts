@@ -1,0 +1,136 @@
+import type { GatewayConfig, StrategyTarget, VirtualStrategyConfig } from "../config/types.ts";
+import type { Provider } from "../providers/provider.ts";
+import { GatewayError } from "./errors.ts";
+
+/** One place a request may be served: a provider and the model name it knows. */
+export interface Target {
+  provider: Provider;
+  model: string;
+}
+
+/** Turns a requested model (plus an optional request-level fallback list) into an ordered plan. */
+export interface Router {
+  /** Ordered, de-duplicated targets; throws `GatewayError` for names that resolve to nothing. */
+  plan(model: string, fallbacks?: readonly string[]): Target[];
+  /** Virtual model names (strategies with targets), for the model list. */
+  readonly virtualModels: readonly string[];
+}
+
+/** Builds the router for a configuration and its enabled providers. */
+export function createRouter(
+  config: GatewayConfig,
+  providers: ReadonlyMap<string, Provider>,
+  options: { random?: () => number } = {},
+): Router {
+  const random = options.random ?? Math.random;
+  const disabled = new Set(config.providers.filter((p) => !p.enabled).map((p) => p.name));
+  const virtual = new Map<string, VirtualStrategyConfig>();
+  const chains = new Set<string>();
+  // For each provider, the providers after it in the first chain that names it.
+  const chainRest = new Map<string, string[]>();
+  for (const strategy of config.strategies) {
+    if (strategy.kind === "virtual") {
+      virtual.set(strategy.name, strategy);
+      continue;
+    }
+    chains.add(strategy.name);
+    strategy.providers.forEach((name, i) => {
+      if (!chainRest.has(name)) chainRest.set(name, strategy.providers.slice(i + 1));
+    });
+  }
+
+  function provider(name: string, requested: string): Provider {
+    const found = providers.get(name);
+    if (found !== undefined) return found;
+    const why = disabled.has(name) ? "is disabled" : "is not configured";
+    throw new GatewayError(
+      "model_not_found",
+      `model "${requested}": provider "${name}" ${why} (enabled providers: ${
+        [...providers.keys()].join(", ") || "none"
+      })`,
+      { param: "model" },
+    );
+  }
+
+  function resolve(requested: string): Target[] {
+    const slash = requested.indexOf("/");
+    if (slash > 0 && slash < requested.length - 1) {
+      const name = requested.slice(0, slash);
+      const model = requested.slice(slash + 1);
+      const targets = [{ provider: provider(name, requested), model }];
+      for (const next of chainRest.get(name) ?? []) {
+        const p = providers.get(next);
+        if (p !== undefined) targets.push({ provider: p, model });
+      }
+      return targets;
+    }
+    const strategy = virtual.get(requested);
+    if (strategy !== undefined) return strategyTargets(strategy);
+    throw new GatewayError("model_not_found", bareModelMessage(requested), { param: "model" });
+  }
+
+  function strategyTargets(strategy: VirtualStrategyConfig): Target[] {
+    const ordered = strategy.mode === "loadbalance"
+      ? weightedOrder(strategy.targets, random)
+      : strategy.targets;
+    const targets: Target[] = [];
+    for (const t of ordered) {
+      const slash = t.model.indexOf("/");
+      const p = providers.get(t.model.slice(0, slash));
+      if (p !== undefined) targets.push({ provider: p, model: t.model.slice(slash + 1) });
+    }
+    if (targets.length === 0) {
+      throw new GatewayError(
+        "model_not_found",
+        `model "${strategy.name}": none of its targets' providers is enabled`,
+        { param: "model" },
+      );
+    }
+    return targets;
+  }
+
+  function bareModelMessage(requested: string): string {
+    const hint = chains.has(requested)
+      ? `"${requested}" is a provider chain, not a model; request "provider/model" with a provider in it`
+      : `name it as "provider/model" (providers: ${[...providers.keys()].join(", ") || "none"})${
+        virtual.size > 0 ? ` or use a strategy (${[...virtual.keys()].join(", ")})` : ""
+      }`;
+    return `model "${requested}" has no provider prefix and is no strategy: ${hint}`;
+  }
+
+  function plan(model: string, fallbacks: readonly string[] = []): Target[] {
+    const seen = new Set<string>();
+    const targets: Target[] = [];
+    for (const requested of [model, ...fallbacks]) {
+      for (const t of resolve(requested)) {
+        const key = `${t.provider.name}/${t.model}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        targets.push(t);
+      }
+    }
+    return targets;
+  }
+
+  return { plan, virtualModels: [...virtual.keys()] };
+}
+
+/** Weighted random order without replacement: heavier targets tend to come first. */
+function weightedOrder(targets: readonly StrategyTarget[], random: () => number): StrategyTarget[] {
+  const pool = [...targets];
+  const out: StrategyTarget[] = [];
+  while (pool.length > 0) {
+    const total = pool.reduce((sum, t) => sum + t.weight, 0);
+    let pick = random() * total;
+    let index = pool.length - 1;
+    for (let i = 0; i < pool.length; i++) {
+      pick -= pool[i]!.weight;
+      if (pick < 0) {
+        index = i;
+        break;
+      }
+    }
+    out.push(...pool.splice(index, 1));
+  }
+  return out;
+}

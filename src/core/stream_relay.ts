@@ -1,0 +1,107 @@
+import { ProviderError } from "./errors.ts";
+import type { IdleWatch } from "./idle_watch.ts";
+
+const encoder = new TextEncoder();
+const LF = 10;
+
+/** How a relayed stream ended: cleanly (undefined), by upstream failure, or by the client leaving. */
+export type RelayEnd = { kind: "done" } | { kind: "failed"; error: unknown } | {
+  kind: "cancelled";
+};
+
+/** Options for `relayStream`. */
+export interface RelayOptions {
+  idle: IdleWatch;
+  idleTimeoutMs: number;
+  /** Aborts the upstream request (with the given reason). */
+  abort: (reason: unknown) => void;
+  /** Called once when the relay ends. */
+  onEnd: (end: RelayEnd) => void;
+  /** Label used in the error event, e.g. "openai/gpt-4o". */
+  label: string;
+}
+
+/**
+ * Relays an upstream SSE body to the client chunk by chunk, as it arrives.
+ * A failure after the first byte cannot fall back any more, so it ends the stream with an
+ * OpenAI-shaped error event rather than a clean-looking end.
+ */
+export function relayStream(
+  first: Uint8Array,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  options: RelayOptions,
+): ReadableStream<Uint8Array> {
+  let atEventBoundary = endsWithBlankLine(first, true);
+  let ended = false;
+  const watch = options.idle.watch(options.idleTimeoutMs, () => {
+    options.abort(
+      new ProviderError("idle_timeout", `no data for ${options.idleTimeoutMs}ms`),
+    );
+  });
+
+  function end(result: RelayEnd): void {
+    if (ended) return;
+    ended = true;
+    watch.stop();
+    options.onEnd(result);
+  }
+
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(first);
+    },
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          controller.close();
+          end({ kind: "done" });
+          return;
+        }
+        watch.touch();
+        atEventBoundary = endsWithBlankLine(value, atEventBoundary);
+        controller.enqueue(value);
+      } catch (error) {
+        if (ended) return;
+        const prefix = atEventBoundary ? "" : "\n\n";
+        controller.enqueue(encoder.encode(prefix + streamErrorEvent(error, options.label)));
+        controller.close();
+        end({ kind: "failed", error });
+      }
+    },
+    cancel(reason) {
+      end({ kind: "cancelled" });
+      options.abort(reason);
+      reader.cancel(reason).catch(() => {});
+    },
+  });
+}
+
+/** The SSE event that tells an OpenAI client the stream broke: `data: {"error": {...}}`. */
+export function streamErrorEvent(error: unknown, label: string): string {
+  const detail = error instanceof ProviderError
+    ? (error.kind === "idle_timeout" ? error.message : `${error.kind}: ${error.message}`)
+    : error instanceof Error
+    ? error.message
+    : String(error);
+  const body = {
+    error: {
+      message: `upstream stream from ${label} failed after it started: ${detail}`,
+      type: "upstream_error",
+      param: null,
+      code: error instanceof ProviderError && error.kind === "idle_timeout"
+        ? "stream_idle_timeout"
+        : "stream_interrupted",
+    },
+  };
+  return `data: ${JSON.stringify(body)}\n\n`;
+}
+
+/** Whether the bytes seen so far end an SSE event (a blank line), given the previous answer. */
+function endsWithBlankLine(chunk: Uint8Array, previous: boolean): boolean {
+  const n = chunk.byteLength;
+  if (n === 0) return previous;
+  if (chunk[n - 1] !== LF) return false;
+  if (n >= 2) return chunk[n - 2] === LF || (chunk[n - 2] === 13 && n >= 3 && chunk[n - 3] === LF);
+  return false; // a lone "\n" chunk: can't tell cheaply; a prefix blank line is harmless
+}

@@ -1,0 +1,58 @@
+import { GatewayError } from "../core/errors.ts";
+import { isRecord, type JsonObject } from "../core/json.ts";
+
+/** Reads and parses a JSON object body, refusing bodies over `limit` bytes before buffering them. */
+export async function readJsonBody(request: Request, limit: number): Promise<JsonObject> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  if (request.body === null) {
+    throw new GatewayError("invalid_json", "request body is empty; expected a JSON object");
+  }
+  const reader = request.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    parts.push(value);
+  }
+  const text = decode(parts, size);
+  if (text.trim() === "") {
+    throw new GatewayError("invalid_json", "request body is empty; expected a JSON object");
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new GatewayError("invalid_json", `request body is not valid JSON: ${detail}`);
+  }
+  if (!isRecord(parsed)) {
+    throw new GatewayError("invalid_json", "request body must be a JSON object");
+  }
+  return parsed;
+}
+
+function decode(parts: Uint8Array[], size: number): string {
+  const decoder = new TextDecoder();
+  if (parts.length === 1) return decoder.decode(parts[0]);
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    all.set(part, offset);
+    offset += part.byteLength;
+  }
+  return decoder.decode(all);
+}
+
+function tooLarge(limit: number): GatewayError {
+  return new GatewayError(
+    "body_too_large",
+    `request body is larger than the gateway's limit of ${limit} bytes (server.max_body_size)`,
+  );
+}

@@ -1,0 +1,21 @@
+/** Per-request state shared by middleware and handlers. */
+export interface Context {
+  request: Request;
+  /** Fires when the gateway's shutdown grace period ends: in-flight upstream work stops. */
+  shutdown: AbortSignal;
+  url: URL;
+  /** `x-request-id` from the client, or a new one. */
+  requestId: string;
+  /** Client address, for logs. */
+  remoteAddr: string;
+  /** Route parameters, e.g. the model id of `/v1/models/{id}`. */
+  params: Record<string, string>;
+  /** Facts the handler learned, for the access log (provider, model, attempts). */
+  state: Record<string, string | number | undefined>;
+}
+
+/** An endpoint handler. */
+export type Handler = (ctx: Context) => Promise<Response> | Response;
+
+/** Koa-style middleware: may act before and after `next()`. */
+export type Middleware = (ctx: Context, next: () => Promise<Response>) => Promise<Response>;

@@ -1,0 +1,56 @@
+import { GatewayError, type GatewayErrorCode } from "../core/errors.ts";
+
+/** One status per gateway error code: the only status table of the gateway. */
+const STATUS: Record<GatewayErrorCode, number> = {
+  invalid_json: 400,
+  invalid_request: 400,
+  model_not_found: 404,
+  body_too_large: 413,
+  not_found: 404,
+  method_not_allowed: 405,
+  all_providers_failed: 502,
+  upstream_timeout: 504,
+  client_closed: 499,
+  internal_error: 500,
+};
+
+/** Builds an OpenAI-shaped error response: `{"error": {message, type, param, code}}`. */
+export function errorResponse(
+  status: number,
+  error: { message: string; type: string; param?: string | null; code: string | null },
+  headers?: HeadersInit,
+): Response {
+  const body = JSON.stringify({
+    error: {
+      message: error.message,
+      type: error.type,
+      param: error.param ?? null,
+      code: error.code,
+    },
+  });
+  const h = new Headers(headers);
+  h.set("content-type", "application/json");
+  return new Response(body, { status, headers: h });
+}
+
+/** Maps any thrown value to an OpenAI-shaped error response; unknown errors become a bare 500. */
+export function responseForError(err: unknown, headers?: HeadersInit): Response {
+  if (err instanceof GatewayError) {
+    const status = STATUS[err.code];
+    const type = status >= 500
+      ? (status === 500 ? "server_error" : "upstream_error")
+      : "invalid_request_error";
+    return errorResponse(status, {
+      message: err.message,
+      type,
+      param: err.param,
+      code: err.code,
+    }, headers);
+  }
+  // The detail of an unexpected error stays in the log, not in the client's hands.
+  return errorResponse(500, {
+    message: "internal gateway error",
+    type: "server_error",
+    code: "internal_error",
+  }, headers);
+}

@@ -1,0 +1,77 @@
+import type { Engine } from "../core/engine.ts";
+import { GatewayError } from "../core/errors.ts";
+import type { Context, Handler } from "./context.ts";
+import { infoHandler } from "./handlers/info.ts";
+import { getModelHandler, listModelsHandler } from "./handlers/models.ts";
+import { proxyHandler } from "./handlers/proxy.ts";
+import { errorResponse } from "./errors.ts";
+
+/** One route: method, path (a trailing `*` takes the rest as `params.id`), handler. */
+export interface Route {
+  method: string;
+  path: string;
+  handler: Handler;
+}
+
+/** The gateway's whole API, in one flat table. */
+export function routes(engine: Engine, version: string): Route[] {
+  return [
+    { method: "POST", path: "/v1/chat/completions", handler: proxyHandler(engine, "chat") },
+    { method: "POST", path: "/v1/completions", handler: proxyHandler(engine, "completions") },
+    { method: "POST", path: "/v1/embeddings", handler: proxyHandler(engine, "embeddings") },
+    { method: "GET", path: "/v1/models", handler: listModelsHandler(engine) },
+    { method: "GET", path: "/v1/models/*", handler: getModelHandler(engine) },
+    { method: "GET", path: "/v1/info", handler: infoHandler(engine, version) },
+  ];
+}
+
+/** Builds the dispatcher: exact paths by map lookup, then prefix routes; 404 and 405 as JSON. */
+export function router(table: readonly Route[]): Handler {
+  const exact = new Map<string, Map<string, Handler>>();
+  const prefixed: { prefix: string; methods: Map<string, Handler> }[] = [];
+  for (const r of table) {
+    let methods: Map<string, Handler> | undefined;
+    if (r.path.endsWith("*")) {
+      const prefix = r.path.slice(0, -1);
+      methods = prefixed.find((p) => p.prefix === prefix)?.methods;
+      if (methods === undefined) {
+        methods = new Map();
+        prefixed.push({ prefix, methods });
+      }
+    } else {
+      methods = exact.get(r.path);
+      if (methods === undefined) exact.set(r.path, methods = new Map());
+    }
+    methods.set(r.method, r.handler);
+    if (r.method === "GET") methods.set("HEAD", r.handler);
+  }
+
+  return function dispatch(ctx: Context) {
+    const path = ctx.url.pathname.length > 1 && ctx.url.pathname.endsWith("/")
+      ? ctx.url.pathname.slice(0, -1)
+      : ctx.url.pathname;
+    let methods = exact.get(path);
+    if (methods === undefined) {
+      for (const p of prefixed) {
+        if (path.startsWith(p.prefix) && path.length > p.prefix.length) {
+          ctx.params.id = decodeURIComponent(path.slice(p.prefix.length));
+          methods = p.methods;
+          break;
+        }
+      }
+    }
+    if (methods === undefined) {
+      throw new GatewayError("not_found", `no route for ${ctx.request.method} ${ctx.url.pathname}`);
+    }
+    const handler = methods.get(ctx.request.method);
+    if (handler === undefined) {
+      const allow = [...methods.keys()].join(", ");
+      return errorResponse(405, {
+        message: `method ${ctx.request.method} is not allowed on ${path}; allowed: ${allow}`,
+        type: "invalid_request_error",
+        code: "method_not_allowed",
+      }, { allow });
+    }
+    return handler(ctx);
+  };
+}

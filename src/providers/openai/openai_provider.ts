@@ -1,0 +1,102 @@
+import type { ProviderConfig } from "../../config/types.ts";
+import { ProviderError } from "../../core/errors.ts";
+import { isRecord } from "../../core/json.ts";
+import { errorFromFetch, errorFromResponse, joinUrl } from "../http_util.ts";
+import type {
+  Endpoint,
+  Provider,
+  ProviderCall,
+  ProviderModel,
+  ProviderResult,
+} from "../provider.ts";
+
+/** Upstream path per endpoint, relative to the provider's base URL. */
+const PATHS: Record<Endpoint, string> = {
+  chat: "/v1/chat/completions",
+  completions: "/v1/completions",
+  embeddings: "/v1/embeddings",
+};
+
+/** Passthrough provider for OpenAI and every OpenAI-compatible server: bodies are not re-encoded. */
+export function createOpenAIProvider(config: ProviderConfig): Provider {
+  // One client per provider: its own keep-alive pool, so one slow provider cannot starve another.
+  const client = Deno.createHttpClient({});
+  const urls: Record<Endpoint, string> = {
+    chat: joinUrl(config.target_url, PATHS.chat),
+    completions: joinUrl(config.target_url, PATHS.completions),
+    embeddings: joinUrl(config.target_url, PATHS.embeddings),
+  };
+  const modelsUrl = joinUrl(config.target_url, "/v1/models");
+  const baseHeaders = buildHeaders(config);
+
+  async function send(call: ProviderCall): Promise<ProviderResult> {
+    const headers = new Headers(baseHeaders);
+    if (call.stream) headers.set("accept", "text/event-stream");
+    let res: Response;
+    try {
+      res = await fetch(urls[call.endpoint], {
+        method: "POST",
+        headers,
+        body: call.body,
+        signal: call.signal,
+        client,
+      });
+    } catch (err) {
+      throw errorFromFetch(config.name, err, call.signal);
+    }
+    if (!res.ok) throw await errorFromResponse(config.name, res);
+    if (res.body === null) {
+      throw new ProviderError("protocol", `${config.name} answered with an empty body`);
+    }
+    return {
+      status: res.status,
+      contentType: res.headers.get("content-type") ??
+        (call.stream ? "text/event-stream" : "application/json"),
+      body: res.body,
+    };
+  }
+
+  async function listModels(signal: AbortSignal): Promise<ProviderModel[]> {
+    let res: Response;
+    try {
+      res = await fetch(modelsUrl, { headers: baseHeaders, signal, client });
+    } catch (err) {
+      throw errorFromFetch(config.name, err, signal);
+    }
+    if (!res.ok) throw await errorFromResponse(config.name, res);
+    return parseModelList(config.name, await res.json());
+  }
+
+  return {
+    name: config.name,
+    config,
+    send,
+    listModels,
+    close: () => client.close(),
+  };
+}
+
+function buildHeaders(config: ProviderConfig): Headers {
+  const headers = new Headers({ "content-type": "application/json" });
+  for (const [key, value] of Object.entries(config.headers)) headers.set(key, value);
+  if (config.api_key !== null) headers.set("authorization", `Bearer ${config.api_key}`);
+  return headers;
+}
+
+/** Reads an OpenAI `GET /v1/models` answer (`{data: [{id, created, owned_by}]}`). */
+export function parseModelList(provider: string, json: unknown): ProviderModel[] {
+  const data = isRecord(json) ? json.data : undefined;
+  if (!Array.isArray(data)) {
+    throw new ProviderError("protocol", `${provider} model list has no "data" array`);
+  }
+  const models: ProviderModel[] = [];
+  for (const item of data) {
+    if (!isRecord(item) || typeof item.id !== "string") continue;
+    models.push({
+      id: item.id,
+      created: typeof item.created === "number" ? item.created : undefined,
+      owned_by: typeof item.owned_by === "string" ? item.owned_by : undefined,
+    });
+  }
+  return models;
+}

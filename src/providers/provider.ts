@@ -1,0 +1,45 @@
+import type { ProviderConfig } from "../config/types.ts";
+
+/** The OpenAI endpoints the gateway serves. */
+export type Endpoint = "chat" | "completions" | "embeddings";
+
+/** One upstream call: the request body is already rewritten for this provider's model. */
+export interface ProviderCall {
+  endpoint: Endpoint;
+  /** The model name at this provider (without the `provider/` prefix). */
+  model: string;
+  /** The serialised request body, in the OpenAI wire format. */
+  body: string;
+  stream: boolean;
+  /** Aborted on client disconnect, attempt timeout or shutdown. */
+  signal: AbortSignal;
+}
+
+/** A successful upstream answer; its body is in the OpenAI wire format. */
+export interface ProviderResult {
+  status: number;
+  contentType: string;
+  body: ReadableStream<Uint8Array>;
+}
+
+/** A model as a provider lists it. */
+export interface ProviderModel {
+  id: string;
+  created?: number;
+  owned_by?: string;
+}
+
+/** What the engine needs from a provider. Providers throw `ProviderError` on failure. */
+export interface Provider {
+  readonly name: string;
+  readonly config: ProviderConfig;
+  /** Sends one call; resolves once the upstream answered 2xx with headers. */
+  send(call: ProviderCall): Promise<ProviderResult>;
+  /** Lists the models the upstream serves. */
+  listModels(signal: AbortSignal): Promise<ProviderModel[]>;
+  /** Releases connection pools. */
+  close(): void;
+}
+
+/** Builds a provider from its configuration. */
+export type ProviderFactory = (config: ProviderConfig) => Provider;
