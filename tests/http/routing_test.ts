@@ -181,7 +181,7 @@ ${providerYaml("c", c.url, { max_retries: 0, timeout: "200ms" })}
 });
 
 Deno.test("a provider whose port is closed falls back to the next one", async () => {
-  await withGateway(({ a, b, c }) =>
+  await withGateway(({ b, c }) =>
     chain + `providers:
 ${providerYaml("a", "http://127.0.0.1:9", { max_retries: 1 })}
 ${providerYaml("b", b.url)}
