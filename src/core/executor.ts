@@ -78,12 +78,14 @@ export function createExecutor(routing: RoutingConfig, deps: ExecutorDeps = {}):
     const bodies = new Map<string, string>();
     for (const target of plan) {
       const circuit = breaker(target.provider.name);
-      let body = bodies.get(target.model);
-      if (body === undefined) {
-        request.body.model = target.model;
-        body = JSON.stringify(request.body);
-        bodies.set(target.model, body);
-      }
+      const json = () => {
+        let text = bodies.get(target.model);
+        if (text === undefined) {
+          text = JSON.stringify(request.body);
+          bodies.set(target.model, text);
+        }
+        return text;
+      };
       for (let retry = 0;; retry++) {
         if (!circuit.tryAcquire()) {
           attempts.push({
@@ -94,7 +96,8 @@ export function createExecutor(routing: RoutingConfig, deps: ExecutorDeps = {}):
           break;
         }
         try {
-          const outcome = await attempt(target, body, request, attempts, circuit);
+          request.body.model = target.model;
+          const outcome = await attempt(target, json, request, attempts, circuit);
           return outcome;
         } catch (err) {
           if (!(err instanceof ProviderError)) {
@@ -132,7 +135,7 @@ export function createExecutor(routing: RoutingConfig, deps: ExecutorDeps = {}):
 
   async function attempt(
     target: Target,
-    body: string,
+    json: () => string,
     request: ExecuteRequest,
     attempts: AttemptRecord[],
     circuit: CircuitBreaker,
@@ -151,7 +154,8 @@ export function createExecutor(routing: RoutingConfig, deps: ExecutorDeps = {}):
       const result = await provider.send({
         endpoint: request.endpoint,
         model,
-        body,
+        body: request.body,
+        json,
         stream: request.stream,
         signal: controller.signal,
       });

@@ -95,7 +95,7 @@ export function createRouter(
       : `name it as "provider/model" (providers: ${[...providers.keys()].join(", ") || "none"})${
         virtual.size > 0 ? ` or use a strategy (${[...virtual.keys()].join(", ")})` : ""
       }`;
-    return `model "${requested}" has no provider prefix and is no strategy: ${hint}`;
+    return `model "${requested}" has no provider prefix and no strategy has that name: ${hint}`;
   }
 
   function plan(model: string, fallbacks: readonly string[] = []): Target[] {

@@ -1,4 +1,5 @@
 import type { ProviderConfig } from "../config/types.ts";
+import type { JsonObject } from "../core/json.ts";
 
 /** The OpenAI endpoints the gateway serves. */
 export type Endpoint = "chat" | "completions" | "embeddings";
@@ -8,8 +9,10 @@ export interface ProviderCall {
   endpoint: Endpoint;
   /** The model name at this provider (without the `provider/` prefix). */
   model: string;
-  /** The serialised request body, in the OpenAI wire format. */
-  body: string;
+  /** The parsed request body in the OpenAI wire format, `model` rewritten. Read-only: shared. */
+  body: Readonly<JsonObject>;
+  /** The body serialised (cached per model), for providers that forward it as it is. */
+  json(): string;
   stream: boolean;
   /** Aborted on client disconnect, attempt timeout or shutdown. */
   signal: AbortSignal;

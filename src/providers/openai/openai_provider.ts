@@ -37,7 +37,7 @@ export function createOpenAIProvider(config: ProviderConfig): Provider {
       res = await fetch(urls[call.endpoint], {
         method: "POST",
         headers,
-        body: call.body,
+        body: call.json(),
         signal: call.signal,
         client,
       });
