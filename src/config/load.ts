@@ -4,6 +4,7 @@
  * when no config file exists.
  */
 
+import { DEFAULT_PROVIDER_TYPES, PROVIDER_PRESETS } from "./presets.ts";
 import { LineCounter, parseDocument, type YAMLError } from "yaml";
 import { crossCheck } from "./checks.ts";
 import { ConfigError, type ConfigIssue, type PathSegment, type PendingIssue } from "./errors.ts";
@@ -84,34 +85,19 @@ export function resolveConfigPath(args: { flag?: string; env: Env }): ConfigLoca
   return { path: "./config.yaml", explicit: false };
 }
 
-/** Providers the embedded default enables when their API key variable is set. */
-const WELL_KNOWN_PROVIDERS = [
-  { variable: "OPENAI_API_KEY", name: "openai", target_url: "https://api.openai.com" },
-  { variable: "GROQ_API_KEY", name: "groq", target_url: "https://api.groq.com/openai/v1" },
-  {
-    variable: "OPENROUTER_API_KEY",
-    name: "openrouter",
-    target_url: "https://openrouter.ai/api/v1",
-  },
-  { variable: "MISTRAL_API_KEY", name: "mistral", target_url: "https://api.mistral.ai/v1" },
-  { variable: "DEEPSEEK_API_KEY", name: "deepseek", target_url: "https://api.deepseek.com/v1" },
-  { variable: "TOGETHER_API_KEY", name: "together", target_url: "https://api.together.xyz/v1" },
-  { variable: "XAI_API_KEY", name: "xai", target_url: "https://api.x.ai/v1" },
-] as const;
-
 /**
  * The config used when no file exists: localhost:8080 plus one provider per well-known API key
  * found in `env`. It goes through the same schema as a file, so the defaults cannot drift.
  */
 export function defaultConfig(env: Env): { config: GatewayConfig; enabled: string[] } {
-  const providers = WELL_KNOWN_PROVIDERS
-    .filter((known) => (env[known.variable] ?? "") !== "")
-    .map((known) => ({
-      name: known.name,
-      type: "openai",
-      target_url: known.target_url,
-      api_key: env[known.variable],
-    }));
+  const providers = DEFAULT_PROVIDER_TYPES.flatMap((type) => {
+    const preset = PROVIDER_PRESETS[type]!;
+    const key = preset.key_env === undefined ? undefined : env[preset.key_env];
+    if (key === undefined || key === "") return [];
+    // Plain "openai" has no default URL (it means any compatible server); here it is OpenAI.
+    const target_url = type === "openai" ? "https://api.openai.com" : undefined;
+    return [{ name: type, type, api_key: key, ...(target_url ? { target_url } : {}) }];
+  });
   const { config, issues } = validateRaw({ server: { host: "127.0.0.1", port: 8080 }, providers });
   if (config === undefined) {
     throw new Error(`embedded default config is invalid: ${JSON.stringify(issues)}`);

@@ -14,6 +14,7 @@ import {
   positiveNumber,
   size,
 } from "./fields.ts";
+import { PROVIDER_PRESETS, PROVIDER_TYPES } from "./presets.ts";
 import type {
   LoggingConfig,
   ModelsConfig,
@@ -23,8 +24,7 @@ import type {
   StrategyConfig,
 } from "./types.ts";
 
-/** Provider adapter kinds the gateway can build; each new adapter adds its name here. */
-export const PROVIDER_TYPES: readonly string[] = ["openai"];
+export { PROVIDER_TYPES } from "./presets.ts";
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 const STRATEGY_MODES = ["fallback", "loadbalance"] as const;
@@ -179,28 +179,49 @@ const providerSchema = z.strictObject({
       }`,
   }).prefault("openai"),
   enabled: boolean().prefault(true),
-  target_url: httpUrl(),
+  target_url: httpUrl().optional(),
   // An empty key (e.g. `${KEY:-}`) means "no key", the same as null.
   api_key: z.string().nullable().transform((key) => key === "" ? null : key).prefault(null),
   timeout: duration().prefault("30s"),
   max_retries: integer(0, MAX_INT, "must not be negative").prefault(2),
   headers: headersSchema,
   models: z.preprocess(absentIfNull, z.array(staticModelSchema).prefault([])),
+  api_version: z.string().min(1).nullable().prefault(null),
+  default_max_tokens: integer(1, MAX_INT, "must be at least 1").prefault(4096),
+  deployments: z.preprocess(absentIfNull, z.record(z.string(), z.string().min(1)).prefault({})),
 }).superRefine((raw, ctx) => {
   // A disabled provider is never contacted, so an unresolved (empty) URL is tolerated there.
-  if (raw.enabled && raw.target_url === "") {
-    ctx.addIssue({ code: "custom", path: ["target_url"], message: "expected an http(s) URL" });
+  if (!raw.enabled) return;
+  const preset = PROVIDER_PRESETS[raw.type];
+  if ((raw.target_url ?? "") === "" && preset?.base_url === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["target_url"],
+      // Same wording as zod's missing key, so a did-you-mean on a typo supersedes it.
+      message: raw.target_url === undefined ? "missing required key" : "expected an http(s) URL",
+    });
+  }
+  if (preset?.needs_key && raw.api_key === null) {
+    const hint = preset.key_env ? ` (e.g. api_key: "\${${preset.key_env}}")` : "";
+    ctx.addIssue({
+      code: "custom",
+      path: ["api_key"],
+      message: `type "${raw.type}" needs an API key${hint}`,
+    });
   }
 }).transform((raw): ProviderConfig => ({
   name: raw.name,
   type: raw.type,
   enabled: raw.enabled,
-  target_url: raw.target_url,
+  target_url: raw.target_url || (PROVIDER_PRESETS[raw.type]?.base_url ?? ""),
   api_key: raw.api_key,
   timeout_ms: raw.timeout,
   max_retries: raw.max_retries,
   headers: raw.headers,
   models: raw.models,
+  api_version: raw.api_version,
+  default_max_tokens: raw.default_max_tokens,
+  deployments: raw.deployments,
 }));
 
 /** The whole document: raw YAML value in, `GatewayConfig` out. */

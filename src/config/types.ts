@@ -69,6 +69,15 @@ export interface ProviderConfig {
   /** Extra static headers sent upstream. */
   headers: Record<string, string>;
   models: StaticModelConfig[];
+  /**
+   * Provider API version: Anthropic's `anthropic-version` header, Azure's `api-version` query,
+   * Gemini's path version. Null means the adapter's default.
+   */
+  api_version: string | null;
+  /** Anthropic: `max_tokens` sent when the request sets none (Anthropic requires it). */
+  default_max_tokens: number;
+  /** Azure: model name -> deployment name (a model not listed is used as the deployment name). */
+  deployments: Record<string, string>;
 }
 
 /** One target of a virtual-model strategy. */

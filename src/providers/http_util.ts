@@ -1,4 +1,6 @@
 import { ProviderError } from "../core/errors.ts";
+import { openAIErrorBody } from "./openai_wire.ts";
+import type { ProviderResult } from "./provider.ts";
 
 /** Longest upstream error body kept for the client; the rest is dropped. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -24,19 +26,93 @@ export function parseRetryAfter(headers: Headers, now = Date.now()): number | un
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/** Rewrites a provider's error body into the OpenAI shape (status may be remapped too). */
+export type ErrorTranslator = (status: number, body: string) => { status: number; body: string };
+
 /** Reads a non-2xx upstream response into a classified `ProviderError`. */
-export async function errorFromResponse(provider: string, res: Response): Promise<ProviderError> {
+export async function errorFromResponse(
+  provider: string,
+  res: Response,
+  translate?: ErrorTranslator,
+): Promise<ProviderError> {
   let body = "";
   try {
     body = await readLimitedText(res, MAX_ERROR_BODY_BYTES);
   } catch {
     // The error body is a courtesy; the status alone classifies the failure.
   }
+  const translated = translate?.(res.status, body);
   return new ProviderError("http", `${provider} answered HTTP ${res.status}`, {
-    status: res.status,
-    upstreamBody: body,
-    upstreamContentType: res.headers.get("content-type") ?? "application/json",
+    status: translated?.status ?? res.status,
+    upstreamBody: translated?.body ?? body,
+    upstreamContentType: translated
+      ? "application/json"
+      : res.headers.get("content-type") ?? "application/json",
     retryAfterMs: parseRetryAfter(res.headers),
+  });
+}
+
+/** One HTTP exchange with an upstream. */
+export interface UpstreamRequest {
+  url: string;
+  method?: "GET" | "POST";
+  headers: Headers;
+  body?: string;
+  signal: AbortSignal;
+  client: Deno.HttpClient;
+  /** Maps the provider's error bodies to the OpenAI shape. */
+  translateError?: ErrorTranslator;
+}
+
+/** Sends a request; resolves with a 2xx response, throws a classified `ProviderError` otherwise. */
+export async function callUpstream(provider: string, req: UpstreamRequest): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(req.url, {
+      method: req.method ?? (req.body === undefined ? "GET" : "POST"),
+      headers: req.headers,
+      body: req.body,
+      signal: req.signal,
+      client: req.client,
+    });
+  } catch (err) {
+    throw errorFromFetch(provider, err, req.signal);
+  }
+  if (!res.ok) throw await errorFromResponse(provider, res, req.translateError);
+  if (res.body === null) {
+    throw new ProviderError("protocol", `${provider} answered with an empty body`);
+  }
+  return res;
+}
+
+/** Reads a 2xx JSON body; a body that is not JSON is the provider's fault. */
+export async function readJson(provider: string, res: Response): Promise<unknown> {
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProviderError("protocol", `${provider} answered with a body that is not JSON`);
+  }
+}
+
+/** A translated JSON answer as a provider result. */
+export function jsonResult(value: unknown): ProviderResult {
+  return {
+    status: 200,
+    contentType: "application/json",
+    body: new Response(JSON.stringify(value)).body!,
+  };
+}
+
+/** A 400 for an OpenAI field this provider cannot honour: refused rather than silently misread. */
+export function unsupportedField(provider: string, field: string, why: string): ProviderError {
+  return new ProviderError("http", `${provider} cannot honour ${field}`, {
+    status: 400,
+    upstreamBody: openAIErrorBody(`${field}: ${why}`, {
+      param: field,
+      code: "unsupported_parameter",
+    }),
+    upstreamContentType: "application/json",
   });
 }
 

@@ -1,15 +1,17 @@
+import { type AdapterKind, PROVIDER_PRESETS } from "../config/presets.ts";
 import type { ProviderConfig } from "../config/types.ts";
 import { createOpenAIProvider } from "./openai/openai_provider.ts";
 import type { Provider, ProviderFactory } from "./provider.ts";
 
-/** Provider factories by `type:`; adding an adapter means one folder and one line here. */
-export const PROVIDER_FACTORIES: Record<string, ProviderFactory> = {
+/** Adapter factories; adding an adapter means one folder, one line here and a preset entry. */
+export const ADAPTERS: Partial<Record<AdapterKind, ProviderFactory>> = {
   openai: createOpenAIProvider,
 };
 
-/** Builds the provider for one config entry. */
+/** Builds the provider for one config entry, through its type's adapter. */
 export function createProvider(config: ProviderConfig): Provider {
-  const factory = PROVIDER_FACTORIES[config.type];
+  const adapter = PROVIDER_PRESETS[config.type]?.adapter;
+  const factory = adapter === undefined ? undefined : ADAPTERS[adapter];
   if (factory === undefined) throw new Error(`no provider adapter for type "${config.type}"`);
   return factory(config);
 }

@@ -13,6 +13,9 @@ Deno.test("the embedded default enables openai when OPENAI_API_KEY is set", () =
     enabled: true,
     target_url: "https://api.openai.com",
     api_key: "sk-test",
+    api_version: null,
+    default_max_tokens: 4096,
+    deployments: {},
     timeout_ms: 30_000,
     max_retries: 2,
     headers: {},
@@ -49,4 +52,19 @@ Deno.test("the config path comes from the flag, then GATEWAY_CONFIG, then ./conf
   });
   assert.deepEqual(resolveConfigPath({ env }), { path: "/etc/gateway.yaml", explicit: true });
   assert.deepEqual(resolveConfigPath({ env: {} }), { path: "./config.yaml", explicit: false });
+});
+
+Deno.test("the embedded default enables anthropic and gemini from their keys", () => {
+  const { config, enabled } = defaultConfig({
+    ANTHROPIC_API_KEY: "a-key",
+    GEMINI_API_KEY: "g-key",
+  });
+  assert.deepEqual(enabled, ["anthropic", "gemini"]);
+  assert.deepEqual(
+    config.providers.map((p) => [p.name, p.type, p.target_url]),
+    [
+      ["anthropic", "anthropic", "https://api.anthropic.com"],
+      ["gemini", "gemini", "https://generativelanguage.googleapis.com"],
+    ],
+  );
 });

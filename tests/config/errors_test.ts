@@ -109,13 +109,13 @@ Deno.test("provider names must be non-empty and free of slashes; types must be k
       "  - name: my/provider",
       "    target_url: http://localhost:1",
       "  - name: ''",
-      "    type: anthropic",
+      "    type: nonsense",
       "    target_url: http://localhost:2",
     ]),
     [
       'providers[0].name: must not contain "/" (it separates provider and model) (config.yaml:2)',
       "providers[1].name: must not be empty (config.yaml:4)",
-      'providers[1].type: unknown provider type "anthropic"; valid types: openai (config.yaml:5)',
+      'providers[1].type: unknown provider type "nonsense"; valid types: openai, anthropic, gemini, azure, ollama, llamacpp, vllm, lmstudio, groq, openrouter, together, mistral, deepseek, xai (config.yaml:5)',
     ],
   );
 });
@@ -141,4 +141,21 @@ Deno.test("a wrong type names what was expected and what was found", () => {
   assert.deepEqual(rejectLines(["server:", "  host: [a]"]), [
     "server.host: expected a string, got a list (config.yaml:2)",
   ]);
+});
+
+Deno.test("a preset type supplies its base URL and a cloud preset demands a key", () => {
+  assert.deepEqual(
+    rejectLines([
+      "providers:",
+      "  - name: groq",
+      "    type: groq",
+      "  - name: local",
+      "    type: azure",
+      "    api_key: k",
+    ]),
+    [
+      'providers[0].api_key: type "groq" needs an API key (e.g. api_key: "${GROQ_API_KEY}") (config.yaml:2)',
+      "providers[1].target_url: missing required key (config.yaml:4)",
+    ],
+  );
 });

@@ -19,6 +19,9 @@ Deno.test("the original config file loads unchanged", async () => {
       enabled: true,
       target_url: "https://api.openai.com",
       api_key: "sk-test",
+      api_version: null,
+      default_max_tokens: 4096,
+      deployments: {},
       timeout_ms: 30_000,
       max_retries: 3,
       headers: {},
@@ -30,6 +33,9 @@ Deno.test("the original config file loads unchanged", async () => {
       enabled: true,
       target_url: "http://localhost:8000",
       api_key: null,
+      api_version: null,
+      default_max_tokens: 4096,
+      deployments: {},
       timeout_ms: 60_000,
       max_retries: 1,
       headers: {},
@@ -87,6 +93,9 @@ Deno.test("provider fields get defaults and are normalised", () => {
     enabled: true,
     target_url: "http://localhost:8080/v1",
     api_key: null,
+    api_version: null,
+    default_max_tokens: 4096,
+    deployments: {},
     timeout_ms: 30_000,
     max_retries: 2,
     headers: { "X-Team": "search" },
@@ -191,4 +200,33 @@ Deno.test("a missing config file is a ConfigError that keeps the cause", async (
   assert.ok(error instanceof ConfigError);
   assert.equal(error.message, "cannot read config file /nonexistent/gateway.yaml: file not found");
   assert.ok(error.cause instanceof Deno.errors.NotFound);
+});
+
+Deno.test("preset types fill in their default base URL; an explicit target_url wins", () => {
+  const config = parseConfig(
+    [
+      "providers:",
+      "  - name: local",
+      "    type: ollama",
+      "  - name: claude",
+      "    type: anthropic",
+      '    api_key: "k"',
+      "    api_version: 2023-06-01",
+      "    default_max_tokens: 1024",
+      "  - name: az",
+      "    type: azure",
+      '    target_url: "https://res.openai.azure.com"',
+      '    api_key: "k"',
+      "    deployments:",
+      "      gpt-4o: prod-gpt4o",
+    ].join("\n"),
+    { filename: "config.yaml", env: {} },
+  );
+  const [ollama, claude, azure] = config.providers;
+  assert.equal(ollama!.target_url, "http://localhost:11434/v1");
+  assert.equal(ollama!.api_key, null);
+  assert.equal(claude!.target_url, "https://api.anthropic.com");
+  assert.equal(claude!.api_version, "2023-06-01");
+  assert.equal(claude!.default_max_tokens, 1024);
+  assert.deepEqual(azure!.deployments, { "gpt-4o": "prod-gpt4o" });
 });

@@ -1,7 +1,7 @@
 import type { ProviderConfig } from "../../config/types.ts";
 import { ProviderError } from "../../core/errors.ts";
 import { isRecord } from "../../core/json.ts";
-import { errorFromFetch, errorFromResponse, joinUrl } from "../http_util.ts";
+import { callUpstream, joinUrl, readJson } from "../http_util.ts";
 import type {
   Endpoint,
   Provider,
@@ -28,43 +28,34 @@ export function createOpenAIProvider(config: ProviderConfig): Provider {
   };
   const modelsUrl = joinUrl(config.target_url, "/v1/models");
   const baseHeaders = buildHeaders(config);
+  const streamHeaders = new Headers(baseHeaders);
+  streamHeaders.set("accept", "text/event-stream");
 
   async function send(call: ProviderCall): Promise<ProviderResult> {
-    const headers = new Headers(baseHeaders);
-    if (call.stream) headers.set("accept", "text/event-stream");
-    let res: Response;
-    try {
-      res = await fetch(urls[call.endpoint], {
-        method: "POST",
-        headers,
-        body: call.json(),
-        signal: call.signal,
-        client,
-      });
-    } catch (err) {
-      throw errorFromFetch(config.name, err, call.signal);
-    }
-    if (!res.ok) throw await errorFromResponse(config.name, res);
-    if (res.body === null) {
-      throw new ProviderError("protocol", `${config.name} answered with an empty body`);
-    }
+    const headers = call.stream ? streamHeaders : baseHeaders;
+    const res = await callUpstream(config.name, {
+      url: urls[call.endpoint],
+      headers,
+      body: call.json(),
+      signal: call.signal,
+      client,
+    });
     return {
       status: res.status,
       contentType: res.headers.get("content-type") ??
         (call.stream ? "text/event-stream" : "application/json"),
-      body: res.body,
+      body: res.body!,
     };
   }
 
   async function listModels(signal: AbortSignal): Promise<ProviderModel[]> {
-    let res: Response;
-    try {
-      res = await fetch(modelsUrl, { headers: baseHeaders, signal, client });
-    } catch (err) {
-      throw errorFromFetch(config.name, err, signal);
-    }
-    if (!res.ok) throw await errorFromResponse(config.name, res);
-    return parseModelList(config.name, await res.json());
+    const res = await callUpstream(config.name, {
+      url: modelsUrl,
+      headers: baseHeaders,
+      signal,
+      client,
+    });
+    return parseModelList(config.name, await readJson(config.name, res));
   }
 
   return {
