@@ -330,3 +330,17 @@ Deno.test("completions and embeddings are routed like chat", async () => {
     assert.deepEqual(a.requests.map((r) => r.path), ["/v1/completions", "/v1/embeddings"]);
   });
 });
+
+Deno.test("a preset type with no key sends no Authorization header", async () => {
+  await withGateway(({ a }) =>
+    `providers:
+  - name: local
+    type: ollama
+    target_url: "${a.url}/v1"
+`, async ({ gw, a }) => {
+    const res = await post(gw, "/v1/chat/completions", chat("local/llama3.2"));
+    assert.equal(await content(res), "Hello from a");
+    assert.equal(a.requests[0]!.path, "/v1/chat/completions");
+    assert.equal(a.requests[0]!.headers.get("authorization"), null);
+  });
+});

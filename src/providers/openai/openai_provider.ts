@@ -17,26 +17,53 @@ const PATHS: Record<Endpoint, string> = {
   embeddings: "/v1/embeddings",
 };
 
+/** How an OpenAI-wire-format server is addressed; the defaults are OpenAI's. */
+export interface OpenAICompatibleOptions {
+  /** Upstream URL for one call. */
+  url(call: ProviderCall): string;
+  /** Request body for one call (default: the gateway's serialisation, untouched). */
+  body?(call: ProviderCall): string;
+  /** Headers sent on every call (auth included). */
+  headers: Headers;
+  /** Model list URL; null means the list is the static one only. */
+  modelsUrl: string | null;
+  /** Models always listed, whatever the upstream says. */
+  extraModels?: string[];
+}
+
 /** Passthrough provider for OpenAI and every OpenAI-compatible server: bodies are not re-encoded. */
 export function createOpenAIProvider(config: ProviderConfig): Provider {
-  // One client per provider: its own keep-alive pool, so one slow provider cannot starve another.
-  const client = Deno.createHttpClient({});
   const urls: Record<Endpoint, string> = {
     chat: joinUrl(config.target_url, PATHS.chat),
     completions: joinUrl(config.target_url, PATHS.completions),
     embeddings: joinUrl(config.target_url, PATHS.embeddings),
   };
-  const modelsUrl = joinUrl(config.target_url, "/v1/models");
-  const baseHeaders = buildHeaders(config);
+  const headers = new Headers(config.headers);
+  if (config.api_key !== null) headers.set("authorization", `Bearer ${config.api_key}`);
+  return createOpenAICompatible(config, {
+    url: (call) => urls[call.endpoint],
+    headers,
+    modelsUrl: joinUrl(config.target_url, "/v1/models"),
+  });
+}
+
+/** A provider for any server that speaks the OpenAI wire format, however it is addressed. */
+export function createOpenAICompatible(
+  config: ProviderConfig,
+  options: OpenAICompatibleOptions,
+): Provider {
+  // One client per provider: its own keep-alive pool, so one slow provider cannot starve another.
+  const client = Deno.createHttpClient({});
+  const baseHeaders = new Headers(options.headers);
+  baseHeaders.set("content-type", "application/json");
   const streamHeaders = new Headers(baseHeaders);
   streamHeaders.set("accept", "text/event-stream");
 
   async function send(call: ProviderCall): Promise<ProviderResult> {
-    const headers = call.stream ? streamHeaders : baseHeaders;
     const res = await callUpstream(config.name, {
-      url: urls[call.endpoint],
-      headers,
-      body: call.json(),
+      url: options.url(call),
+      headers: call.stream ? streamHeaders : baseHeaders,
+      body: options.body ? options.body(call) : call.json(),
       signal: call.signal,
       client,
     });
@@ -49,13 +76,15 @@ export function createOpenAIProvider(config: ProviderConfig): Provider {
   }
 
   async function listModels(signal: AbortSignal): Promise<ProviderModel[]> {
+    const extra = (options.extraModels ?? []).map((id) => ({ id }));
+    if (options.modelsUrl === null) return extra;
     const res = await callUpstream(config.name, {
-      url: modelsUrl,
+      url: options.modelsUrl,
       headers: baseHeaders,
       signal,
       client,
     });
-    return parseModelList(config.name, await readJson(config.name, res));
+    return [...parseModelList(config.name, await readJson(config.name, res)), ...extra];
   }
 
   return {
@@ -65,13 +94,6 @@ export function createOpenAIProvider(config: ProviderConfig): Provider {
     listModels,
     close: () => client.close(),
   };
-}
-
-function buildHeaders(config: ProviderConfig): Headers {
-  const headers = new Headers({ "content-type": "application/json" });
-  for (const [key, value] of Object.entries(config.headers)) headers.set(key, value);
-  if (config.api_key !== null) headers.set("authorization", `Bearer ${config.api_key}`);
-  return headers;
 }
 
 /** Reads an OpenAI `GET /v1/models` answer (`{data: [{id, created, owned_by}]}`). */
