@@ -230,3 +230,15 @@ Deno.test("preset types fill in their default base URL; an explicit target_url w
   assert.equal(claude!.default_max_tokens, 1024);
   assert.deepEqual(azure!.deployments, { "gpt-4o": "prod-gpt4o" });
 });
+
+Deno.test("config.example.yaml, which documents every option, loads", async () => {
+  const path = new URL("../../config.example.yaml", import.meta.url).pathname;
+  const config = await loadConfig(path, { OPENAI_API_KEY: "sk-test" });
+  assert.deepEqual(
+    config.providers.filter((p) => p.enabled).map((p) => p.name),
+    ["openai", "vllm"],
+  );
+  assert.deepEqual(config.strategies.map((s) => s.name), ["main_models", "smart", "balanced"]);
+  const types = new Set(config.providers.map((p) => p.type));
+  for (const type of ["openai", "anthropic", "gemini", "azure", "groq"]) assert.ok(types.has(type));
+});
