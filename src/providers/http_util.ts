@@ -116,6 +116,19 @@ export function unsupportedField(provider: string, field: string, why: string): 
   });
 }
 
+/** A 404 for an endpoint this provider lacks: fallbackable, so a chain moves on to one that has it. */
+export function unsupportedEndpoint(provider: string, endpoint: string): ProviderError {
+  const message = `provider "${provider}" does not serve ${endpoint}`;
+  return new ProviderError("http", message, {
+    status: 404,
+    upstreamBody: openAIErrorBody(message, {
+      type: "invalid_request_error",
+      code: "unsupported_endpoint",
+    }),
+    upstreamContentType: "application/json",
+  });
+}
+
 /** Turns a fetch rejection into a `ProviderError` (or rethrows when the caller aborted). */
 export function errorFromFetch(provider: string, err: unknown, signal: AbortSignal): ProviderError {
   if (signal.aborted) {

@@ -1,0 +1,128 @@
+import type { ProviderConfig } from "../../config/types.ts";
+import { ProviderError } from "../../core/errors.ts";
+import { isRecord, type JsonObject } from "../../core/json.ts";
+import {
+  callUpstream,
+  errorFromFetch,
+  joinUrl,
+  jsonResult,
+  readJson,
+  unsupportedEndpoint,
+} from "../http_util.ts";
+import type { Provider, ProviderCall, ProviderModel, ProviderResult } from "../provider.ts";
+import { translateSse } from "../sse_translate.ts";
+import { toAnthropicRequest } from "./request.ts";
+import { fromAnthropicResponse, parseModelPage, toOpenAIError } from "./response.ts";
+import { anthropicStreamTranslator } from "./stream.ts";
+
+/** The `anthropic-version` sent when the configuration names none. */
+export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
+
+/** Pages of the model list followed at most: a runaway cursor must not loop forever. */
+const MAX_MODEL_PAGES = 20;
+
+/** Adapter for Anthropic's Messages API: OpenAI chat requests in, OpenAI answers out. */
+export function createAnthropicProvider(config: ProviderConfig): Provider {
+  // One client per provider: its own keep-alive pool, so one slow provider cannot starve another.
+  const client = Deno.createHttpClient({});
+  const messagesUrl = joinUrl(config.target_url, "/v1/messages");
+  const modelsUrl = joinUrl(config.target_url, "/v1/models");
+  const headers = buildHeaders(config);
+  const translated: TranslationCache = new WeakMap();
+
+  async function send(call: ProviderCall): Promise<ProviderResult> {
+    if (call.endpoint !== "chat") throw unsupportedEndpoint(config.name, call.endpoint);
+    const res = await callUpstream(config.name, {
+      url: messagesUrl,
+      headers,
+      body: requestText(config, call, translated),
+      signal: call.signal,
+      client,
+      translateError: toOpenAIError,
+    });
+    if (call.stream) {
+      const includeUsage = includesUsage(call.body);
+      const translator = anthropicStreamTranslator({ model: call.model, includeUsage });
+      return {
+        status: 200,
+        contentType: "text/event-stream",
+        body: translateSse(res.body!, translator),
+      };
+    }
+    let json: unknown;
+    try {
+      json = await readJson(config.name, res);
+    } catch (err) {
+      // A body cut short is the connection's fault (or the attempt's timeout), not a protocol one.
+      if (err instanceof ProviderError) throw err;
+      throw errorFromFetch(config.name, err, call.signal);
+    }
+    return jsonResult(fromAnthropicResponse(json, call.model));
+  }
+
+  return {
+    name: config.name,
+    config,
+    send,
+    listModels: (signal) => listAllModels(config.name, { url: modelsUrl, headers, client, signal }),
+    close: () => client.close(),
+  };
+}
+
+/** Translated request text per shared body, with the model it was made for. */
+type TranslationCache = WeakMap<object, { model: string; text: string }>;
+
+/** The Anthropic request for a call; retries of the same model reuse the translation. */
+function requestText(config: ProviderConfig, call: ProviderCall, cache: TranslationCache): string {
+  const cached = cache.get(call.body);
+  if (cached !== undefined && cached.model === call.model) return cached.text;
+  const request = toAnthropicRequest(call.body, {
+    defaultMaxTokens: config.default_max_tokens,
+    provider: config.name,
+  });
+  request.model = call.model;
+  if (call.stream) request.stream = true;
+  else delete request.stream;
+  const text = JSON.stringify(request);
+  cache.set(call.body, { model: call.model, text });
+  return text;
+}
+
+/** Follows the model list's `after_id` cursor page by page, up to MAX_MODEL_PAGES. */
+async function listAllModels(
+  provider: string,
+  req: { url: string; headers: Headers; client: Deno.HttpClient; signal: AbortSignal },
+): Promise<ProviderModel[]> {
+  const models: ProviderModel[] = [];
+  let after: string | undefined;
+  for (let page = 0; page < MAX_MODEL_PAGES; page++) {
+    const url = new URL(req.url);
+    url.searchParams.set("limit", "1000");
+    if (after !== undefined) url.searchParams.set("after_id", after);
+    const res = await callUpstream(provider, {
+      ...req,
+      url: url.href,
+      translateError: toOpenAIError,
+    });
+    const { models: found, next } = parseModelPage(provider, await readJson(provider, res));
+    models.push(...found);
+    if (next === undefined || next === after) break;
+    after = next;
+  }
+  return models;
+}
+
+function buildHeaders(config: ProviderConfig): Headers {
+  const headers = new Headers({
+    "content-type": "application/json",
+    "anthropic-version": config.api_version ?? DEFAULT_ANTHROPIC_VERSION,
+  });
+  // Configured headers may add betas (`anthropic-beta`) or override the version.
+  for (const [key, value] of Object.entries(config.headers)) headers.set(key, value);
+  if (config.api_key !== null) headers.set("x-api-key", config.api_key);
+  return headers;
+}
+
+function includesUsage(body: Readonly<JsonObject>): boolean {
+  return isRecord(body.stream_options) && body.stream_options.include_usage === true;
+}
