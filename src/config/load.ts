@@ -94,9 +94,7 @@ export function defaultConfig(env: Env): { config: GatewayConfig; enabled: strin
     const preset = PROVIDER_PRESETS[type]!;
     const key = preset.key_env === undefined ? undefined : env[preset.key_env];
     if (key === undefined || key === "") return [];
-    // Plain "openai" has no default URL (it means any compatible server); here it is OpenAI.
-    const target_url = type === "openai" ? "https://api.openai.com" : undefined;
-    return [{ name: type, type, api_key: key, ...(target_url ? { target_url } : {}) }];
+    return [{ name: type, type, api_key: key }];
   });
   const { config, issues } = validateRaw({ server: { host: "127.0.0.1", port: 8080 }, providers });
   if (config === undefined) {

@@ -19,8 +19,13 @@ export interface ProviderPreset {
 
 /** Every provider type the gateway knows. */
 export const PROVIDER_PRESETS: Readonly<Record<string, ProviderPreset>> = {
-  // Generic OpenAI-compatible server: target_url is required, a key is optional.
-  openai: { adapter: "openai", needs_key: false, key_env: "OPENAI_API_KEY" },
+  // OpenAI itself by default; with a target_url, any OpenAI-compatible server (key optional).
+  openai: {
+    adapter: "openai",
+    base_url: "https://api.openai.com",
+    needs_key: false,
+    key_env: "OPENAI_API_KEY",
+  },
   anthropic: {
     adapter: "anthropic",
     base_url: "https://api.anthropic.com",

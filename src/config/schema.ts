@@ -14,6 +14,7 @@ import {
   positiveNumber,
   size,
 } from "./fields.ts";
+import { authSchema, rateLimitSchema } from "./access_schema.ts";
 import { PROVIDER_PRESETS, PROVIDER_TYPES } from "./presets.ts";
 import type {
   LoggingConfig,
@@ -151,7 +152,10 @@ const strategySchema = z.strictObject({
 
 const staticModelSchema = z.preprocess(
   (v) => typeof v === "string" ? { name: v } : v,
-  z.strictObject({ name: z.string().min(1) }),
+  z.strictObject({
+    name: z.string().min(1),
+    allowed_groups: z.array(z.string().min(1)).nullable().prefault(null),
+  }),
 );
 
 const headersSchema = z.preprocess(
@@ -226,6 +230,8 @@ const providerSchema = z.strictObject({
 
 /** The whole document: raw YAML value in, `GatewayConfig` out. */
 export const gatewayConfigSchema = z.strictObject({
+  auth: authSchema,
+  ratelimit: rateLimitSchema,
   server: serverSchema,
   logging: loggingSchema,
   routing: routingSchema,

@@ -51,6 +51,8 @@ export interface ModelsConfig {
 /** One entry of a provider's static `models:` list. */
 export interface StaticModelConfig {
   name: string;
+  /** When set, only callers in one of these groups may use this model. */
+  allowed_groups: string[] | null;
 }
 
 /** One `providers[]` entry. */
@@ -106,8 +108,70 @@ export interface VirtualStrategyConfig {
 /** A `strategies[]` entry. */
 export type StrategyConfig = ChainStrategyConfig | VirtualStrategyConfig;
 
+/** One static gateway key (`auth.keys[]`). */
+export interface GatewayKeyConfig {
+  /** Caller name: used for rate limits and logs (never the key itself). */
+  name: string;
+  /** SHA-256 of the key, lowercase hex (from `key` or `key_sha256`). */
+  sha256: string;
+  groups: string[];
+  /** When set, the only models (`provider/model`, `provider/*`, or a strategy) this key may use. */
+  models: string[] | null;
+}
+
+/** OIDC/JWT verification settings (`auth.issuer` and friends). */
+export interface OidcConfig {
+  /** Expected `iss`; also where discovery starts (`/.well-known/openid-configuration`). */
+  issuer: string;
+  /** Accepted `aud` values; null means `aud` is not checked. */
+  audience: string[] | null;
+  /** JWKS URL; null means discovered from the issuer. */
+  jwks_url: string | null;
+  /** How long discovered metadata and keys are cached. */
+  cache_ttl_ms: number;
+  /** Tolerance for `exp`/`nbf`/`iat`. */
+  clock_skew_ms: number;
+  /** Claims holding groups, dotted paths (default `groups`, `realm_access.roles`). */
+  groups_claims: string[];
+  /** Accepted signature algorithms. */
+  algorithms: string[];
+}
+
+/** `auth:` section. */
+export interface AuthConfig {
+  enabled: boolean;
+  keys: GatewayKeyConfig[];
+  /** Null when no issuer is configured (static keys only). */
+  oidc: OidcConfig | null;
+}
+
+/** A limit: requests (and optionally tokens) per window. */
+export interface LimitRule {
+  requests: number;
+  /** Tokens per window (prompt + completion, as providers report); null for no token limit. */
+  tokens: number | null;
+  window_ms: number;
+}
+
+/** `ratelimit:` section. */
+export interface RateLimitConfig {
+  enabled: boolean;
+  backend: "memory" | "redis";
+  /** `host:port` of the Redis server. */
+  redis_address: string;
+  redis_password: string | null;
+  redis_db: number;
+  /** What to do when the backend cannot be reached. */
+  on_backend_error: "allow" | "deny";
+  default: LimitRule;
+  /** Group name -> rule; a caller gets the most generous rule among its groups, else `default`. */
+  groups: Record<string, LimitRule>;
+}
+
 /** The whole validated configuration. */
 export interface GatewayConfig {
+  auth: AuthConfig;
+  ratelimit: RateLimitConfig;
   server: ServerConfig;
   logging: LoggingConfig;
   routing: RoutingConfig;

@@ -31,9 +31,13 @@ Deno.test("a misspelt key gets a did-you-mean hint at the key's own line", () =>
 });
 
 Deno.test("a missing required key points at its parent mapping", () => {
-  assert.deepEqual(rejectLines(["providers:", "  - name: a", "    enabled: true"]), [
-    "providers[0].target_url: missing required key (config.yaml:2)",
-  ]);
+  // azure has no default URL, unlike openai (api.openai.com) and the presets.
+  assert.deepEqual(
+    rejectLines(["providers:", "  - name: a", "    type: azure", "    api_key: k"]),
+    [
+      "providers[0].target_url: missing required key (config.yaml:2)",
+    ],
+  );
 });
 
 Deno.test("an unknown key with no near match lists the allowed keys", () => {

@@ -46,6 +46,17 @@ Deno.test("the original config file loads unchanged", async () => {
 
 Deno.test("an empty file and a comments-only file load as all defaults", () => {
   const expected = {
+    auth: { enabled: false, keys: [], oidc: null },
+    ratelimit: {
+      enabled: false,
+      backend: "memory",
+      redis_address: "localhost:6379",
+      redis_password: null,
+      redis_db: 0,
+      on_backend_error: "allow",
+      default: { requests: 100, tokens: null, window_ms: 60_000 },
+      groups: {},
+    },
     server: {
       host: "127.0.0.1",
       port: 8080,
@@ -99,7 +110,7 @@ Deno.test("provider fields get defaults and are normalised", () => {
     timeout_ms: 30_000,
     max_retries: 2,
     headers: { "X-Team": "search" },
-    models: [{ name: "llama-3" }, { name: "qwen" }],
+    models: [{ name: "llama-3", allowed_groups: null }, { name: "qwen", allowed_groups: null }],
   });
 });
 
@@ -165,7 +176,8 @@ Deno.test("unset variables inside a disabled provider are tolerated", () => {
     "    api_key: ${ANTHROPIC_API_KEY}",
   ]);
   assert.equal(config.providers[0]?.enabled, false);
-  assert.equal(config.providers[0]?.target_url, "");
+  // The unresolved URL falls back to the type's default; a disabled provider is never called.
+  assert.equal(config.providers[0]?.target_url, "https://api.openai.com");
   assert.equal(config.providers[0]?.api_key, null);
 });
 
