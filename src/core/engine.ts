@@ -1,5 +1,6 @@
 import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
 import type { Provider } from "../providers/provider.ts";
+import { type AccessPolicy, createAccessPolicy } from "./access.ts";
 import { type Catalog, createCatalog } from "./catalog.ts";
 import { createExecutor, type Executor, type ExecutorDeps } from "./executor.ts";
 import { createRouter, type Router } from "./router.ts";
@@ -11,6 +12,8 @@ export interface Engine {
   router: Router;
   executor: Executor;
   catalog: Catalog;
+  /** Which caller may use which model. */
+  access: AccessPolicy;
   /** Stops background work and closes connection pools. */
   close(): void;
 }
@@ -34,6 +37,7 @@ export function createEngine(
     router,
     executor,
     catalog,
+    access: createAccessPolicy(config),
     close() {
       catalog.stop();
       for (const p of providers.values()) p.close();

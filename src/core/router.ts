@@ -6,6 +6,8 @@ import { GatewayError } from "./errors.ts";
 export interface Target {
   provider: Provider;
   model: string;
+  /** The requested name that led here: `"a/m"` (also for its chain), or a strategy's name. */
+  via: string;
 }
 
 /** Turns a requested model (plus an optional request-level fallback list) into an ordered plan. */
@@ -57,10 +59,10 @@ export function createRouter(
     if (slash > 0 && slash < requested.length - 1) {
       const name = requested.slice(0, slash);
       const model = requested.slice(slash + 1);
-      const targets = [{ provider: provider(name, requested), model }];
+      const targets = [{ provider: provider(name, requested), model, via: requested }];
       for (const next of chainRest.get(name) ?? []) {
         const p = providers.get(next);
-        if (p !== undefined) targets.push({ provider: p, model });
+        if (p !== undefined) targets.push({ provider: p, model, via: requested });
       }
       return targets;
     }
@@ -77,7 +79,9 @@ export function createRouter(
     for (const t of ordered) {
       const slash = t.model.indexOf("/");
       const p = providers.get(t.model.slice(0, slash));
-      if (p !== undefined) targets.push({ provider: p, model: t.model.slice(slash + 1) });
+      if (p !== undefined) {
+        targets.push({ provider: p, model: t.model.slice(slash + 1), via: strategy.name });
+      }
     }
     if (targets.length === 0) {
       throw new GatewayError(

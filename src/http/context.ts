@@ -1,3 +1,5 @@
+import type { Caller } from "../auth/caller.ts";
+
 /** Per-request state shared by middleware and handlers. */
 export interface Context {
   request: Request;
@@ -10,6 +12,10 @@ export interface Context {
   remoteAddr: string;
   /** Route parameters, e.g. the model id of `/v1/models/{id}`. */
   params: Record<string, string>;
+  /** The authenticated caller; null when auth is disabled. */
+  caller: Caller | null;
+  /** Set by the rate limiter when the caller has a token budget: receives the tokens used. */
+  onTokens?: (tokens: number) => void;
   /** Facts the handler learned, for the access log (provider, model, attempts). */
   state: Record<string, string | number | undefined>;
 }

@@ -5,6 +5,10 @@ const STATUS: Record<GatewayErrorCode, number> = {
   invalid_json: 400,
   invalid_request: 400,
   model_not_found: 404,
+  invalid_api_key: 401,
+  model_not_allowed: 403,
+  rate_limit_exceeded: 429,
+  rate_limit_unavailable: 503,
   body_too_large: 413,
   not_found: 404,
   method_not_allowed: 405,
@@ -38,7 +42,9 @@ export function responseForError(err: unknown, headers?: HeadersInit): Response 
   if (err instanceof GatewayError) {
     const status = STATUS[err.code];
     const type = status >= 500
-      ? (status === 500 ? "server_error" : "upstream_error")
+      ? (status === 500 || status === 503 ? "server_error" : "upstream_error")
+      : status === 429
+      ? "rate_limit_error"
       : "invalid_request_error";
     return errorResponse(status, {
       message: err.message,

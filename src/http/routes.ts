@@ -6,6 +6,9 @@ import { getModelHandler, listModelsHandler } from "./handlers/models.ts";
 import { proxyHandler } from "./handlers/proxy.ts";
 import { errorResponse } from "./errors.ts";
 
+/** Paths served without credentials or rate limits (health and status probes). */
+export const OPEN_PATHS: ReadonlySet<string> = new Set(["/v1/info"]);
+
 /** One route: method, path (a trailing `*` takes the rest as `params.id`), handler. */
 export interface Route {
   method: string;

@@ -1,14 +1,21 @@
 import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
 import { createEngine, type Engine } from "../core/engine.ts";
 import type { ExecutorDeps } from "../core/executor.ts";
+import { createOidcVerifier } from "../auth/oidc.ts";
+import type { RateLimitConfig } from "../config/types.ts";
 import { accessLog } from "../middleware/access_log.ts";
+import { authenticate } from "../middleware/auth.ts";
+import { rateLimit } from "../middleware/rate_limit.ts";
+import type { RateLimiter } from "../ratelimit/limiter.ts";
+import { createMemoryLimiter } from "../ratelimit/memory.ts";
+import { createRedisLimiter } from "../ratelimit/redis.ts";
 import { requestId } from "../middleware/request_id.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Provider } from "../providers/provider.ts";
 import { createProvider as registryProvider } from "../providers/registry.ts";
-import type { Context } from "./context.ts";
+import type { Context, Middleware } from "./context.ts";
 import { compose } from "./middleware.ts";
-import { router, routes } from "./routes.ts";
+import { OPEN_PATHS, router, routes } from "./routes.ts";
 
 /** A running gateway. */
 export interface RunningServer {
@@ -39,10 +46,19 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
   const { logger } = options;
   const engine = createEngine(config, options.createProvider ?? registryProvider, options.executor);
   const shutdownController = new AbortController();
-  const handler = compose(
-    [requestId(), accessLog(logger)],
-    router(routes(engine, options.version)),
-  );
+  const limiter = config.ratelimit.enabled ? createLimiter(config.ratelimit) : null;
+  const verifier = config.auth.enabled && config.auth.oidc !== null
+    ? createOidcVerifier(config.auth.oidc)
+    : null;
+  const middleware: Middleware[] = [
+    requestId(),
+    accessLog(logger),
+    authenticate(config.auth, { verifier, open: OPEN_PATHS }),
+  ];
+  if (limiter !== null) {
+    middleware.push(rateLimit(config.ratelimit, { limiter, logger, open: OPEN_PATHS }));
+  }
+  const handler = compose(middleware, router(routes(engine, options.version)));
 
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -60,6 +76,7 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
         shutdown: shutdownController.signal,
         url: new URL(request.url),
         requestId: "",
+        caller: null,
         remoteAddr: info.remoteAddr.hostname,
         params: {},
         state: {},
@@ -68,6 +85,7 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
     });
   } catch (err) {
     engine.close();
+    limiter?.close();
     return Promise.reject(err);
   }
 
@@ -84,6 +102,7 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
       await graceful;
       clearTimeout(timer);
       engine.close();
+      await limiter?.close();
       await logger.flush();
     })();
     return stopping;
@@ -99,5 +118,14 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
     engine,
     shutdown,
     finished: server.finished,
+  });
+}
+
+function createLimiter(config: RateLimitConfig): RateLimiter {
+  if (config.backend === "memory") return createMemoryLimiter();
+  return createRedisLimiter({
+    address: config.redis_address,
+    password: config.redis_password,
+    db: config.redis_db,
   });
 }

@@ -4,8 +4,9 @@ import type { Context, Handler } from "../context.ts";
 
 /** `GET /v1/models`: the unified list, from memory (never waits for an upstream). */
 export function listModelsHandler(engine: Engine): Handler {
-  return function listModels(): Response {
-    return Response.json({ object: "list", data: engine.catalog.list() });
+  return function listModels(ctx: Context): Response {
+    const data = engine.catalog.list().filter((m) => engine.access.listed(ctx.caller, m.id));
+    return Response.json({ object: "list", data });
   };
 }
 
@@ -14,7 +15,8 @@ export function getModelHandler(engine: Engine): Handler {
   return function getModel(ctx: Context): Response {
     const id = ctx.params.id ?? "";
     const model = engine.catalog.get(id);
-    if (model === undefined) {
+    // A model the caller may not use is as absent for it as one that does not exist.
+    if (model === undefined || !engine.access.listed(ctx.caller, id)) {
       throw new GatewayError("model_not_found", `model "${id}" is not in the model list`, {
         param: "model",
       });

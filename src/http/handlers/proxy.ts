@@ -1,6 +1,8 @@
 import type { Engine } from "../../core/engine.ts";
 import type { Outcome } from "../../core/executor.ts";
 import type { Endpoint } from "../../providers/provider.ts";
+import { isRecord, type JsonObject } from "../../core/json.ts";
+import { observeUsage, usageFromBody } from "../../core/usage.ts";
 import { readJsonBody } from "../body.ts";
 import type { Context, Handler } from "../context.ts";
 import { validateRequest } from "../validate.ts";
@@ -19,7 +21,19 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint): Handler {
     const body = await readJsonBody(ctx.request, limit);
     const routed = validateRequest(endpoint, body);
     ctx.state["gateway.requested_model"] = routed.model;
-    const plan = engine.router.plan(routed.model, routed.fallbacks);
+    const plan = engine.access.filterPlan(
+      ctx.caller,
+      routed.model,
+      engine.router.plan(routed.model, routed.fallbacks),
+    );
+    const stripUsage = ctx.onTokens !== undefined && routed.stream && !asksForUsage(body);
+    if (stripUsage) {
+      // A token budget needs the stream's usage: ask for it, and hide it from the client.
+      body.stream_options = {
+        ...(isRecord(body.stream_options) ? body.stream_options : {}),
+        include_usage: true,
+      };
+    }
     const outcome = await engine.executor.execute(plan, {
       endpoint,
       body,
@@ -27,8 +41,23 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint): Handler {
       // The client leaving or the gateway stopping both end the upstream call.
       signal: AbortSignal.any([ctx.request.signal, ctx.shutdown]),
     });
+    if (ctx.onTokens !== undefined) countTokens(outcome, ctx.onTokens, stripUsage);
     return respond(ctx, outcome);
   };
+}
+
+function asksForUsage(body: JsonObject): boolean {
+  return isRecord(body.stream_options) && body.stream_options.include_usage === true;
+}
+
+/** Feeds the tokens an answer reports to the rate limiter (streams: once they end). */
+function countTokens(outcome: Outcome, onTokens: (n: number) => void, strip: boolean): void {
+  if (outcome.kind === "complete") {
+    const tokens = usageFromBody(outcome.body);
+    if (tokens !== null) onTokens(tokens);
+  } else if (outcome.kind === "stream") {
+    outcome.body = observeUsage(outcome.body, { strip, onTokens });
+  }
 }
 
 function respond(ctx: Context, outcome: Outcome): Response {

@@ -1,0 +1,73 @@
+import { Buffer } from "node:buffer";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { AuthError, type Caller } from "../auth/caller.ts";
+import type { OidcVerifier } from "../auth/oidc.ts";
+import type { AuthConfig } from "../config/types.ts";
+import { GatewayError } from "../core/errors.ts";
+import type { Context, Middleware } from "../http/context.ts";
+
+/** A compact JWS: three base64url segments, the header starting `{"` (`eyJ`). */
+const JWT_SHAPE = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
+
+/**
+ * Authenticates every request but the open paths: a gateway key (`Authorization: Bearer` or
+ * `x-api-key`) or, when an issuer is configured, a JWT. Sets `ctx.caller`; 401 otherwise.
+ */
+export function authenticate(
+  config: AuthConfig,
+  options: { verifier: OidcVerifier | null; open: ReadonlySet<string> },
+): Middleware {
+  const keys = config.keys.map((k) => ({
+    hash: Buffer.from(k.sha256, "hex"),
+    caller: { name: k.name, kind: "key", groups: k.groups, models: k.models } satisfies Caller,
+  }));
+
+  function findKey(presented: string): Caller | undefined {
+    const digest = createHash("sha256").update(presented).digest();
+    let found: Caller | undefined;
+    // Every stored hash is compared, in constant time, so timing reveals neither which key
+    // matched nor how much of it.
+    for (const k of keys) {
+      if (timingSafeEqual(k.hash, digest) && found === undefined) found = k.caller;
+    }
+    return found;
+  }
+
+  async function identify(credential: string): Promise<Caller> {
+    if (options.verifier !== null && JWT_SHAPE.test(credential)) {
+      return await options.verifier.verify(credential);
+    }
+    const caller = findKey(credential);
+    if (caller === undefined) throw new AuthError("invalid API key");
+    return caller;
+  }
+
+  return async function authMiddleware(ctx: Context, next) {
+    if (!config.enabled || options.open.has(ctx.url.pathname)) return next();
+    const credential = credentialOf(ctx.request.headers);
+    if (credential === null) {
+      throw new GatewayError(
+        "invalid_api_key",
+        "missing credentials: send Authorization: Bearer <gateway key or token> (or x-api-key)",
+      );
+    }
+    try {
+      ctx.caller = await identify(credential);
+    } catch (err) {
+      if (err instanceof AuthError) throw new GatewayError("invalid_api_key", err.message);
+      throw err;
+    }
+    ctx.state["user.name"] = ctx.caller.name;
+    return next();
+  };
+}
+
+function credentialOf(headers: Headers): string | null {
+  const auth = headers.get("authorization");
+  if (auth !== null) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    return match ? match[1]! : null;
+  }
+  const key = headers.get("x-api-key");
+  return key !== null && key.trim() !== "" ? key.trim() : null;
+}

@@ -1,0 +1,110 @@
+import type { Caller } from "../auth/caller.ts";
+import type { LimitRule, RateLimitConfig } from "../config/types.ts";
+import { GatewayError } from "../core/errors.ts";
+import type { Context, Middleware } from "../http/context.ts";
+import { errorResponse } from "../http/errors.ts";
+import type { Logger } from "../observability/logger.ts";
+import {
+  type LimitDecision,
+  RateLimitBackendError,
+  type RateLimiter,
+} from "../ratelimit/limiter.ts";
+
+/** The limit for a caller: the most generous rule among its groups that have one, else default. */
+export function ruleFor(config: RateLimitConfig, caller: Caller | null): LimitRule {
+  let best: LimitRule | undefined;
+  for (const group of caller?.groups ?? []) {
+    const rule = config.groups[group];
+    if (rule === undefined) continue;
+    if (best === undefined || rule.requests / rule.window_ms > best.requests / best.window_ms) {
+      best = rule;
+    }
+  }
+  return best ?? config.default;
+}
+
+/** Rate-limit identity: the caller's name, or the client address when auth is off. */
+function limitKey(ctx: Context): string {
+  return ctx.caller === null ? `ip:${ctx.remoteAddr}` : `${ctx.caller.kind}:${ctx.caller.name}`;
+}
+
+/**
+ * Per-caller limits on requests (and tokens, counted from reported usage) per sliding window.
+ * Over the limit: 429 with Retry-After and x-ratelimit-* headers. When the store is unreachable,
+ * `on_backend_error` decides, and the outage is logged once, not per request.
+ */
+export function rateLimit(
+  config: RateLimitConfig,
+  options: { limiter: RateLimiter; logger: Logger; open: ReadonlySet<string> },
+): Middleware {
+  const { limiter, logger } = options;
+  let outage = false;
+
+  async function decide(key: string, rule: LimitRule): Promise<LimitDecision | null> {
+    try {
+      const decision = await limiter.check(key, rule);
+      if (outage) {
+        outage = false;
+        logger.info("rate limit backend is reachable again", {
+          "gateway.ratelimit": config.backend,
+        });
+      }
+      return decision;
+    } catch (err) {
+      if (!(err instanceof RateLimitBackendError)) throw err;
+      if (!outage) {
+        outage = true;
+        logger.error("rate limit backend unreachable", {
+          "gateway.ratelimit": config.backend,
+          "gateway.ratelimit.on_backend_error": config.on_backend_error,
+          "error.message": err.message,
+        });
+      }
+      if (config.on_backend_error === "allow") return null;
+      throw new GatewayError(
+        "rate_limit_unavailable",
+        "rate limiting is unavailable and the gateway is configured to refuse requests meanwhile",
+      );
+    }
+  }
+
+  return async function rateLimitMiddleware(ctx: Context, next) {
+    if (!config.enabled || options.open.has(ctx.url.pathname)) return next();
+    const key = limitKey(ctx);
+    const rule = ruleFor(config, ctx.caller);
+    const decision = await decide(key, rule);
+    if (decision === null) return next();
+    const headers = limitHeaders(decision);
+    if (!decision.allowed) {
+      headers["retry-after"] = String(Math.max(1, Math.ceil(decision.reset_ms / 1000)));
+      const what = decision.exceeded === "tokens"
+        ? `${rule.tokens} tokens`
+        : `${rule.requests} requests`;
+      return errorResponse(429, {
+        message: `rate limit exceeded: ${what} per ${rule.window_ms / 1000}s; retry after ${
+          headers["retry-after"]
+        }s`,
+        type: "rate_limit_error",
+        code: "rate_limit_exceeded",
+      }, headers);
+    }
+    if (rule.tokens !== null) {
+      ctx.onTokens = (tokens) => {
+        limiter.addTokens(key, rule, tokens).catch((err) => {
+          logger.warn("could not record token usage", { "error.message": String(err) });
+        });
+      };
+    }
+    const res = await next();
+    for (const [name, value] of Object.entries(headers)) res.headers.set(name, value);
+    return res;
+  };
+}
+
+function limitHeaders(d: LimitDecision): Record<string, string> {
+  return {
+    "x-ratelimit-limit": String(d.limit),
+    "x-ratelimit-remaining": String(Math.max(0, d.remaining)),
+    "x-ratelimit-reset": String(Math.ceil(d.reset_ms / 1000)),
+  };
+}

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import OpenAI from "openai";
+import { startIssuer } from "../support/jwks_server.ts";
+import { providerYaml } from "../support/gateway.ts";
+import { withGateway } from "./harness.ts";
+
+const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
+const jwk = { ...await exportJWK(publicKey), kid: "gw-test", alg: "RS256", use: "sig" };
+
+function token(issuer: string, claims: Record<string, unknown>, expiresIn: string | number = "5m") {
+  return new SignJWT({ groups: ["/testgroup"], ...claims })
+    .setProtectedHeader({ alg: "RS256", kid: "gw-test" })
+    .setIssuer(issuer)
+    .setAudience("account")
+    .setSubject("user-123")
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(privateKey);
+}
+
+Deno.test("the gateway accepts an issuer's JWT, reads its groups, and refuses an expired one", async () => {
+  const issuer = startIssuer([jwk]);
+  try {
+    await withGateway(({ a }) =>
+      `auth:
+  enabled: true
+  issuer: "${issuer.issuer}"
+  audience: "account"
+  cache_ttl: "10m"
+providers:
+${providerYaml("a", a.url)}
+    models:
+      - name: gpt-4
+        allowed_groups: [testgroup]
+      - name: gpt-4-premium
+        allowed_groups: [premium-users]
+`, async ({ gw }) => {
+      const valid = await token(issuer.issuer, {});
+      const client = new OpenAI({ baseURL: gw.url + "/v1", apiKey: valid, maxRetries: 0 });
+      const reply = await client.chat.completions.create({
+        model: "a/gpt-4",
+        messages: [{ role: "user", content: "hi" }],
+      });
+      assert.equal(reply.choices[0]!.message.content, "Hello from a");
+      const premium = await client.chat.completions.create({
+        model: "a/gpt-4-premium",
+        messages: [{ role: "user", content: "hi" }],
+      }).catch((e) => e);
+      assert.ok(premium instanceof OpenAI.PermissionDeniedError);
+      assert.match(premium.message, /caller "user-123"/);
+
+      const expired = await token(issuer.issuer, {}, Math.floor(Date.now() / 1000) - 3600);
+      const old = new OpenAI({ baseURL: gw.url + "/v1", apiKey: expired, maxRetries: 0 });
+      const err = await old.models.list().catch((e) => e);
+      assert.ok(err instanceof OpenAI.AuthenticationError);
+      assert.match(err.message, /token expired/);
+      const logs = await gw.logText();
+      assert.ok(!logs.includes(valid) && !logs.includes(expired), "no token in the logs");
+      assert.match(logs, /"user.name":"user-123"/);
+    });
+  } finally {
+    await issuer.close();
+  }
+});

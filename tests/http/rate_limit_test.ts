@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import { type MockUpstream, startMockUpstream } from "../support/mock_upstream.ts";
+import { providerYaml, startGateway, type TestGateway } from "../support/gateway.ts";
+import { startRedis } from "../support/redis_server.ts";
+import { chat, post, readError, withGateway } from "./harness.ts";
+
+const KEY = "gw-rate-key-0123456789";
+const GOLD = "gw-gold-key-0123456789";
+
+function limitedYaml(url: string, ratelimit: string): string {
+  return `auth:
+  enabled: true
+  keys:
+    - name: plain
+      key: "${KEY}"
+    - name: gold
+      key: "${GOLD}"
+      groups: [gold]
+ratelimit:
+  enabled: true
+${ratelimit}
+providers:
+${providerYaml("a", url)}
+`;
+}
+
+function ask(gw: TestGateway, key: string, extra: Record<string, unknown> = {}) {
+  return post(gw, "/v1/chat/completions", chat("a/gpt-4o", extra), {
+    headers: { authorization: `Bearer ${key}` },
+  });
+}
+
+Deno.test("over the request limit: 429 with Retry-After and x-ratelimit headers; groups get their rule", async () => {
+  await withGateway(({ a }) =>
+    limitedYaml(
+      a.url,
+      `  backend: memory
+  default:
+    requests: 2
+    window: "1m"
+  groups:
+    gold:
+      requests: 5
+      window: "1m"`,
+    ), async ({ gw }) => {
+    const first = await ask(gw, KEY);
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get("x-ratelimit-limit"), "2");
+    assert.equal(first.headers.get("x-ratelimit-remaining"), "1");
+    await first.body?.cancel();
+    await (await ask(gw, KEY)).body?.cancel();
+    const refused = await ask(gw, KEY);
+    assert.equal(refused.status, 429);
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    assert.ok(retryAfter >= 1 && retryAfter <= 60, `retry-after ${retryAfter}`);
+    assert.equal(refused.headers.get("x-ratelimit-remaining"), "0");
+    assert.ok(Number(refused.headers.get("x-ratelimit-reset")) >= 1);
+    const err = await readError(refused);
+    assert.equal(err.code, "rate_limit_exceeded");
+    assert.equal(err.type, "rate_limit_error");
+
+    for (let i = 0; i < 5; i++) {
+      const res = await ask(gw, GOLD);
+      assert.equal(res.status, 200, `gold request ${i + 1}`);
+      assert.equal(res.headers.get("x-ratelimit-limit"), "5");
+      await res.body?.cancel();
+    }
+    assert.equal((await ask(gw, GOLD)).status, 429);
+    const info = await fetch(gw.url + "/v1/info");
+    assert.equal(info.status, 200, "/v1/info is never rate limited");
+    await info.body?.cancel();
+  });
+});
+
+Deno.test("a token budget counts reported usage, streams included, without showing the client a usage chunk it did not ask for", async () => {
+  await withGateway(({ a }) =>
+    limitedYaml(
+      a.url,
+      `  backend: memory
+  default:
+    requests: 100
+    tokens: 1
+    window: "1m"`,
+    ), async ({ gw, a }) => {
+    // A budget of 1 token: the first answer is allowed, and the usage it reports spends it.
+    const streamed = await ask(gw, KEY, { stream: true });
+    const text = await streamed.text();
+    assert.doesNotMatch(text, /"choices":\[\]/, "the gateway's usage chunk is hidden");
+    assert.match(text, /data: \[DONE\]/);
+    const sent = a.requests.at(-1)!.body as { stream_options?: { include_usage?: boolean } };
+    assert.equal(sent.stream_options?.include_usage, true, "usage was requested upstream");
+    const refused = await ask(gw, KEY);
+    assert.equal(refused.status, 429, "the streamed answer's tokens were counted");
+    assert.match((await readError(refused)).message, /1 tokens/);
+  });
+});
+
+async function twoGateways(
+  yaml: string,
+  fn: (one: TestGateway, two: TestGateway) => Promise<void>,
+): Promise<void> {
+  const one = await startGateway(yaml);
+  const two = await startGateway(yaml);
+  try {
+    await fn(one, two);
+  } finally {
+    await one.close();
+    await two.close();
+  }
+}
+
+Deno.test("two gateway instances sharing one Redis enforce one combined limit", async () => {
+  const redis = await startRedis();
+  const mock: MockUpstream = await startMockUpstream({ name: "a" });
+  try {
+    const yaml = limitedYaml(
+      mock.url,
+      `  backend: redis
+  redis_address: "${redis.address}"
+  default:
+    requests: 5
+    window: "1m"`,
+    );
+    await twoGateways(yaml, async (one, two) => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        for (const gw of [one, two]) {
+          const res = await ask(gw, KEY);
+          statuses.push(res.status);
+          await res.body?.cancel();
+        }
+      }
+      assert.equal(statuses.filter((s) => s === 200).length, 5, `statuses ${statuses}`);
+      assert.equal(statuses.filter((s) => s === 429).length, 3);
+    });
+  } finally {
+    await mock.close();
+    await redis.stop();
+  }
+});
+
+Deno.test("with Redis unreachable, on_backend_error decides and the outage is logged once", async () => {
+  const redis = await startRedis();
+  const address = redis.address;
+  await redis.stop();
+  const mock = await startMockUpstream({ name: "a" });
+  try {
+    for (const policy of ["allow", "deny"]) {
+      const gw = await startGateway(limitedYaml(
+        mock.url,
+        `  backend: redis
+  redis_address: "${address}"
+  on_backend_error: ${policy}`,
+      ));
+      try {
+        const statuses = [];
+        for (let i = 0; i < 3; i++) {
+          const res = await ask(gw, KEY);
+          statuses.push(res.status);
+          await res.body?.cancel();
+        }
+        assert.deepEqual(statuses, policy === "allow" ? [200, 200, 200] : [503, 503, 503]);
+        const logs = await gw.logText();
+        assert.equal(logs.match(/rate limit backend unreachable/g)?.length, 1, logs);
+      } finally {
+        await gw.close();
+      }
+    }
+  } finally {
+    await mock.close();
+  }
+});
