@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type MockUpstream, startMockUpstream } from "../support/mock_upstream.ts";
 import { providerYaml, startGateway, type TestGateway } from "../support/gateway.ts";
-import { startRedis } from "../support/redis_server.ts";
+import { redisTest, startRedis } from "../support/redis_server.ts";
 import { chat, post, readError, withGateway } from "./harness.ts";
 
 const KEY = "gw-rate-key-0123456789";
@@ -109,7 +109,7 @@ async function twoGateways(
   }
 }
 
-Deno.test("two gateway instances sharing one Redis enforce one combined limit", async () => {
+redisTest("two gateway instances sharing one Redis enforce one combined limit", async () => {
   const redis = await startRedis();
   const mock: MockUpstream = await startMockUpstream({ name: "a" });
   try {
@@ -139,34 +139,37 @@ Deno.test("two gateway instances sharing one Redis enforce one combined limit", 
   }
 });
 
-Deno.test("with Redis unreachable, on_backend_error decides and the outage is logged once", async () => {
-  const redis = await startRedis();
-  const address = redis.address;
-  await redis.stop();
-  const mock = await startMockUpstream({ name: "a" });
-  try {
-    for (const policy of ["allow", "deny"]) {
-      const gw = await startGateway(limitedYaml(
-        mock.url,
-        `  backend: redis
+redisTest(
+  "with Redis unreachable, on_backend_error decides and the outage is logged once",
+  async () => {
+    const redis = await startRedis();
+    const address = redis.address;
+    await redis.stop();
+    const mock = await startMockUpstream({ name: "a" });
+    try {
+      for (const policy of ["allow", "deny"]) {
+        const gw = await startGateway(limitedYaml(
+          mock.url,
+          `  backend: redis
   redis_address: "${address}"
   on_backend_error: ${policy}`,
-      ));
-      try {
-        const statuses = [];
-        for (let i = 0; i < 3; i++) {
-          const res = await ask(gw, KEY);
-          statuses.push(res.status);
-          await res.body?.cancel();
+        ));
+        try {
+          const statuses = [];
+          for (let i = 0; i < 3; i++) {
+            const res = await ask(gw, KEY);
+            statuses.push(res.status);
+            await res.body?.cancel();
+          }
+          assert.deepEqual(statuses, policy === "allow" ? [200, 200, 200] : [503, 503, 503]);
+          const logs = await gw.logText();
+          assert.equal(logs.match(/rate limit backend unreachable/g)?.length, 1, logs);
+        } finally {
+          await gw.close();
         }
-        assert.deepEqual(statuses, policy === "allow" ? [200, 200, 200] : [503, 503, 503]);
-        const logs = await gw.logText();
-        assert.equal(logs.match(/rate limit backend unreachable/g)?.length, 1, logs);
-      } finally {
-        await gw.close();
       }
+    } finally {
+      await mock.close();
     }
-  } finally {
-    await mock.close();
-  }
-});
+  },
+);

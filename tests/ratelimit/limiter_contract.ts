@@ -33,9 +33,13 @@ async function allowedCount(limiter: RateLimiter, key: string, r: LimitRule, n: 
 }
 
 /** Registers the shared behaviour tests for one backend, named `<name> limiter ...`. */
-export function limiterContract(name: string, factory: LimiterFactory): void {
+export function limiterContract(
+  name: string,
+  options: { ignore: boolean },
+  factory: LimiterFactory,
+): void {
   const test = (title: string, body: (limiter: RateLimiter, clock: FakeClock) => Promise<void>) =>
-    Deno.test(`${name} limiter ${title}`, async () => {
+    Deno.test({ name: `${name} limiter ${title}`, ignore: options.ignore }, async () => {
       const clock = new FakeClock();
       const fixture = await factory(clock.now);
       try {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createMemoryLimiter } from "../../src/ratelimit/memory.ts";
 import { limiterContract } from "./limiter_contract.ts";
 
-limiterContract("memory", (now) => {
+limiterContract("memory", { ignore: false }, (now) => {
   const limiter = createMemoryLimiter({ now });
   return Promise.resolve({ limiter, cleanup: () => limiter.close() });
 });

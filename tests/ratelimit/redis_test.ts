@@ -4,10 +4,16 @@ import type { LimitRule } from "../../src/config/types.ts";
 import { RateLimitBackendError, type RateLimiter } from "../../src/ratelimit/limiter.ts";
 import { createMemoryLimiter } from "../../src/ratelimit/memory.ts";
 import { createRedisLimiter } from "../../src/ratelimit/redis.ts";
-import { freePort, startRedis, type TestRedis } from "../support/redis_server.ts";
+import {
+  freePort,
+  redisTest,
+  SKIP_REDIS,
+  startRedis,
+  type TestRedis,
+} from "../support/redis_server.ts";
 import { limiterContract } from "./limiter_contract.ts";
 
-limiterContract("redis", async (now) => {
+limiterContract("redis", { ignore: SKIP_REDIS }, async (now) => {
   const redis = await startRedis();
   const limiter = createRedisLimiter({ address: redis.address, password: null, db: 0, now });
   return {
@@ -40,7 +46,7 @@ async function withRedis(
   }
 }
 
-Deno.test("redis limiters of two gateway instances enforce one combined limit", async () => {
+redisTest("redis limiters of two gateway instances enforce one combined limit", async () => {
   await withRedis(async (_redis, open) => {
     const a = open();
     const b = open();
@@ -52,7 +58,7 @@ Deno.test("redis limiters of two gateway instances enforce one combined limit", 
   });
 });
 
-Deno.test("redis limiter stays exact under parallel checks from two instances", async () => {
+redisTest("redis limiter stays exact under parallel checks from two instances", async () => {
   await withRedis(async (_redis, open) => {
     const a = open();
     const b = open();
@@ -64,7 +70,7 @@ Deno.test("redis limiter stays exact under parallel checks from two instances", 
   });
 });
 
-Deno.test("redis and memory limiters give identical decisions for the same traffic", async () => {
+redisTest("redis and memory limiters give identical decisions for the same traffic", async () => {
   await withRedis(async (_redis, open) => {
     let t = 7_777_777;
     const now = () => t;
@@ -89,39 +95,49 @@ Deno.test("redis and memory limiters give identical decisions for the same traff
   });
 });
 
-Deno.test("redis limiter keys carry the prefix and window and expire after two windows", async () => {
-  await withRedis(async (redis, open) => {
-    await open(() => 5 * 60_000 + 1).check("alice", rule);
-    const inspect = new Redis({ port: redis.port, lazyConnect: true });
+redisTest(
+  "redis limiter keys carry the prefix and window and expire after two windows",
+  async () => {
+    await withRedis(async (redis, open) => {
+      await open(() => 5 * 60_000 + 1).check("alice", rule);
+      const inspect = new Redis({ port: redis.port, lazyConnect: true });
+      try {
+        await inspect.connect();
+        assert.deepEqual(await inspect.keys("*"), ["llmgw:rl:{60000:alice}:5"]);
+        const ttl = await inspect.pttl("llmgw:rl:{60000:alice}:5");
+        assert.ok(ttl > 60_000 && ttl <= 120_000, `ttl ${ttl}`);
+      } finally {
+        await inspect.quit();
+      }
+    });
+  },
+);
+
+redisTest(
+  "redis limiter rejects with RateLimitBackendError at once when Redis is unreachable",
+  async () => {
+    const limiter = createRedisLimiter({
+      address: `127.0.0.1:${freePort()}`,
+      password: null,
+      db: 0,
+    });
     try {
-      await inspect.connect();
-      assert.deepEqual(await inspect.keys("*"), ["llmgw:rl:{60000:alice}:5"]);
-      const ttl = await inspect.pttl("llmgw:rl:{60000:alice}:5");
-      assert.ok(ttl > 60_000 && ttl <= 120_000, `ttl ${ttl}`);
+      const started = Date.now();
+      await assert.rejects(limiter.check("alice", rule), RateLimitBackendError);
+      await assert.rejects(limiter.check("alice", rule), RateLimitBackendError);
+      await assert.rejects(
+        limiter.addTokens("alice", { ...rule, tokens: 100 }, 5),
+        RateLimitBackendError,
+      );
+      // Fail-fast, not a timing measurement: the bound is far above the expected few ms.
+      assert.ok(Date.now() - started < 5_000, "calls must not wait for Redis");
     } finally {
-      await inspect.quit();
+      await limiter.close();
     }
-  });
-});
+  },
+);
 
-Deno.test("redis limiter rejects with RateLimitBackendError at once when Redis is unreachable", async () => {
-  const limiter = createRedisLimiter({ address: `127.0.0.1:${freePort()}`, password: null, db: 0 });
-  try {
-    const started = Date.now();
-    await assert.rejects(limiter.check("alice", rule), RateLimitBackendError);
-    await assert.rejects(limiter.check("alice", rule), RateLimitBackendError);
-    await assert.rejects(
-      limiter.addTokens("alice", { ...rule, tokens: 100 }, 5),
-      RateLimitBackendError,
-    );
-    // Fail-fast, not a timing measurement: the bound is far above the expected few ms.
-    assert.ok(Date.now() - started < 5_000, "calls must not wait for Redis");
-  } finally {
-    await limiter.close();
-  }
-});
-
-Deno.test("redis limiter fails fast while Redis is down and recovers when it is back", async () => {
+redisTest("redis limiter fails fast while Redis is down and recovers when it is back", async () => {
   let redis = await startRedis();
   const limiter = createRedisLimiter({ address: redis.address, password: null, db: 0 });
   try {
@@ -149,7 +165,7 @@ Deno.test("redis limiter fails fast while Redis is down and recovers when it is 
   }
 });
 
-Deno.test("redis limiter authenticates with the password and uses the configured db", async () => {
+redisTest("redis limiter authenticates with the password and uses the configured db", async () => {
   const redis = await startRedis({ args: ["--requirepass", "s3cret"] });
   const good = createRedisLimiter({ address: redis.address, password: "s3cret", db: 3 });
   const bad = createRedisLimiter({ address: redis.address, password: "wrong", db: 0 });

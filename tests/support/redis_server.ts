@@ -100,3 +100,30 @@ async function answersPing(port: number): Promise<boolean> {
     conn.close();
   }
 }
+
+function redisServerInstalled(): boolean {
+  try {
+    new Deno.Command("redis-server", { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Redis tests are skipped where `redis-server` is not installed (so `deno task test` works on a
+ * machine with only Deno), except in CI (`CI=true`), where a missing server must fail the run.
+ */
+export const SKIP_REDIS: boolean = !redisServerInstalled() && Deno.env.get("CI") !== "true";
+
+if (SKIP_REDIS) {
+  console.log(
+    "redis tests skipped: redis-server is not installed (apt-get install redis-server to run them)",
+  );
+}
+
+/** Registers a test that needs a `redis-server` binary. */
+export function redisTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({ name, ignore: SKIP_REDIS, fn });
+}
