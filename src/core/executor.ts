@@ -2,6 +2,7 @@ import type { RoutingConfig } from "../config/types.ts";
 import type { Endpoint, ProviderResult } from "../providers/provider.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
 import { type AttemptRecord, describeAttempt, GatewayError, ProviderError } from "./errors.ts";
+import { type ExecutionEvents, NO_EVENTS } from "./events.ts";
 import { IdleWatch } from "./idle_watch.ts";
 import type { JsonObject } from "./json.ts";
 import type { Target } from "./router.ts";
@@ -14,6 +15,8 @@ export interface ExecuteRequest {
   stream: boolean;
   /** The client's signal: aborts everything when the client leaves. */
   signal: AbortSignal;
+  /** Sent upstream as `x-request-id` and given to observers. */
+  requestId: string;
 }
 
 /** Fields every outcome carries: who served (or refused) and what was tried first. */
@@ -40,10 +43,11 @@ export interface Executor {
   readonly activeStreams: number;
 }
 
-/** Injectable clock and randomness for tests. */
+/** Injectable clock, randomness and observers. */
 export interface ExecutorDeps {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   random?: () => number;
+  events?: ExecutionEvents;
 }
 
 /** The reason a client disconnect aborts upstream work with. */
@@ -53,6 +57,7 @@ export const CLIENT_CLOSED = new GatewayError("client_closed", "the client close
 export function createExecutor(routing: RoutingConfig, deps: ExecutorDeps = {}): Executor {
   const sleep = deps.sleep ?? abortableSleep;
   const random = deps.random ?? Math.random;
+  const events = deps.events ?? NO_EVENTS;
   const breakers = new Map<string, CircuitBreaker>();
   const idle = new IdleWatch(Math.min(1000, Math.max(25, routing.stream_idle_timeout_ms / 4)));
 
@@ -76,8 +81,10 @@ export function createExecutor(routing: RoutingConfig, deps: ExecutorDeps = {}):
   async function execute(plan: readonly Target[], request: ExecuteRequest): Promise<Outcome> {
     const attempts: AttemptRecord[] = [];
     const bodies = new Map<string, string>();
+    let previous: Target | undefined;
     for (const target of plan) {
-      const circuit = breaker(target.provider.name);
+      if (previous !== undefined) events.fallback(label(previous), label(target));
+      previous = target;
       const json = () => {
         let text = bodies.get(target.model);
         if (text === undefined) {
@@ -86,51 +93,75 @@ export function createExecutor(routing: RoutingConfig, deps: ExecutorDeps = {}):
         }
         return text;
       };
-      for (let retry = 0;; retry++) {
-        if (!circuit.tryAcquire()) {
-          attempts.push({
-            provider: target.provider.name,
-            model: target.model,
-            kind: "circuit_open",
-          });
-          break;
-        }
-        try {
-          request.body.model = target.model;
-          const outcome = await attempt(target, json, request, attempts, circuit);
-          return outcome;
-        } catch (err) {
-          if (!(err instanceof ProviderError)) {
-            circuit.release();
-            throw err;
-          }
-          attempts.push({
-            provider: target.provider.name,
-            model: target.model,
-            kind: err.kind,
-            status: err.status,
-          });
-          if (!err.fallbackable) {
-            circuit.release();
-            return {
-              kind: "rejected",
-              status: err.status ?? 400,
-              body: err.upstreamBody ?? "",
-              contentType: err.upstreamContentType ?? "application/json",
-              target,
-              attempts: attempts.slice(0, -1),
-            };
-          }
-          if (countsAgainstCircuit(err)) circuit.onFailure();
-          else circuit.release();
-          if (!err.retryable || retry >= target.provider.config.max_retries) break;
-          const delay = backoff(retry, err);
-          if (delay === undefined) break;
-          await sleep(delay, request.signal);
-        }
-      }
+      const outcome = await tryTarget(target, json, request, attempts);
+      if (outcome !== undefined) return outcome;
     }
     throw exhausted(attempts);
+  }
+
+  /** Tries one target with its retries; undefined means "move on to the next target". */
+  async function tryTarget(
+    target: Target,
+    json: () => string,
+    request: ExecuteRequest,
+    attempts: AttemptRecord[],
+  ): Promise<Outcome | undefined> {
+    const circuit = breaker(target.provider.name);
+    for (let retry = 0;; retry++) {
+      if (!circuit.tryAcquire()) {
+        attempts.push({
+          provider: target.provider.name,
+          model: target.model,
+          kind: "circuit_open",
+        });
+        return undefined;
+      }
+      if (retry > 0) events.retry(target.provider.name);
+      const end = events.attempt({
+        provider: target.provider.name,
+        model: target.model,
+        attempt: attempts.length + 1,
+        retry,
+        stream: request.stream,
+        requestId: request.requestId,
+      });
+      try {
+        request.body.model = target.model;
+        const outcome = await attempt(target, json, request, attempts, circuit);
+        end({ outcome: "success", status: outcome.status });
+        return outcome;
+      } catch (err) {
+        if (!(err instanceof ProviderError)) {
+          end({ outcome: "client_closed" });
+          circuit.release();
+          throw err;
+        }
+        end({ outcome: err.kind, status: err.status });
+        attempts.push({
+          provider: target.provider.name,
+          model: target.model,
+          kind: err.kind,
+          status: err.status,
+        });
+        if (!err.fallbackable) {
+          circuit.release();
+          return {
+            kind: "rejected",
+            status: err.status ?? 400,
+            body: err.upstreamBody ?? "",
+            contentType: err.upstreamContentType ?? "application/json",
+            target,
+            attempts: attempts.slice(0, -1),
+          };
+        }
+        if (countsAgainstCircuit(err)) circuit.onFailure();
+        else circuit.release();
+        if (!err.retryable || retry >= target.provider.config.max_retries) return undefined;
+        const delay = backoff(retry, err);
+        if (delay === undefined) return undefined;
+        await sleep(delay, request.signal);
+      }
+    }
   }
 
   async function attempt(
@@ -157,6 +188,7 @@ export function createExecutor(routing: RoutingConfig, deps: ExecutorDeps = {}):
         body: request.body,
         json,
         stream: request.stream,
+        requestId: request.requestId,
         signal: controller.signal,
       });
       const base = { target, attempts, contentType: result.contentType };
@@ -193,6 +225,10 @@ export function createExecutor(routing: RoutingConfig, deps: ExecutorDeps = {}):
       return idle.size;
     },
   };
+}
+
+function label(t: Target): string {
+  return `${t.provider.name}/${t.model}`;
 }
 
 /** Provider-side failures open the circuit; refusals (401/403/404/429) do not. */

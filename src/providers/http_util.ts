@@ -62,15 +62,22 @@ export interface UpstreamRequest {
   client: Deno.HttpClient;
   /** Maps the provider's error bodies to the OpenAI shape. */
   translateError?: ErrorTranslator;
+  /** Sent as `x-request-id`, so a request can be followed into the provider's logs. */
+  requestId?: string;
 }
 
 /** Sends a request; resolves with a 2xx response, throws a classified `ProviderError` otherwise. */
 export async function callUpstream(provider: string, req: UpstreamRequest): Promise<Response> {
   let res: Response;
   try {
+    let headers = req.headers;
+    if (req.requestId !== undefined) {
+      headers = new Headers(headers);
+      headers.set("x-request-id", req.requestId);
+    }
     res = await fetch(req.url, {
       method: req.method ?? (req.body === undefined ? "GET" : "POST"),
-      headers: req.headers,
+      headers,
       body: req.body,
       signal: req.signal,
       client: req.client,

@@ -16,6 +16,8 @@ export interface ProviderCall {
   stream: boolean;
   /** Aborted on client disconnect, attempt timeout or shutdown. */
   signal: AbortSignal;
+  /** The gateway's request id, sent upstream as `x-request-id`. */
+  requestId: string;
 }
 
 /** A successful upstream answer; its body is in the OpenAI wire format. */

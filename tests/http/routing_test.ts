@@ -28,6 +28,8 @@ ${providerYaml("c", c.url)}
     assert.equal((sent.body as { model: string }).model, "gpt-4o");
     assert.equal(sent.headers.get("authorization"), "Bearer sk-a-secret");
     assert.equal(sent.headers.get("x-title"), "gateway-test");
+    assert.match(sent.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
+    assert.equal(sent.headers.get("x-request-id"), res.headers.get("x-request-id"));
     assert.equal(posts(b), 0);
   });
 });

@@ -40,6 +40,7 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint): Handler {
       stream: routed.stream,
       // The client leaving or the gateway stopping both end the upstream call.
       signal: AbortSignal.any([ctx.request.signal, ctx.shutdown]),
+      requestId: ctx.requestId,
     });
     if (ctx.onTokens !== undefined) countTokens(outcome, ctx.onTokens, stripUsage);
     return respond(ctx, outcome);

@@ -37,6 +37,7 @@ export function createAnthropicProvider(config: ProviderConfig): Provider {
       headers,
       body: requestText(config, call, translated),
       signal: call.signal,
+      requestId: call.requestId,
       client,
       translateError: toOpenAIError,
     });

@@ -96,6 +96,7 @@ async function sendChat(upstream: GeminiUpstream, call: ProviderCall): Promise<P
     headers: call.stream ? upstream.streamHeaders : upstream.headers,
     body: chatBody(upstream, call),
     signal: call.signal,
+    requestId: call.requestId,
     client: upstream.client,
     translateError: toOpenAIError,
   });
@@ -124,6 +125,7 @@ async function sendEmbeddings(
     headers: upstream.headers,
     body: JSON.stringify(body),
     signal: call.signal,
+    requestId: call.requestId,
     client: upstream.client,
     translateError: toOpenAIError,
   });

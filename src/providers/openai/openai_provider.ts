@@ -65,6 +65,7 @@ export function createOpenAICompatible(
       headers: call.stream ? streamHeaders : baseHeaders,
       body: options.body ? options.body(call) : call.json(),
       signal: call.signal,
+      requestId: call.requestId,
       client,
     });
     return {

@@ -51,6 +51,7 @@ function call(endpoint: Endpoint, body: JsonObject, model = "gemini-2.0-flash") 
     json: () => JSON.stringify(body),
     stream: body.stream === true,
     signal: new AbortController().signal,
+    requestId: "req-test-1",
   };
 }
 
