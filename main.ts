@@ -145,7 +145,7 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
 
-  const logger = createLogger(config.logging.level);
+  const logger = createLogger(config.logging.level, { format: config.logging.format });
   if (loaded.defaults !== undefined) {
     logger.info(
       loaded.defaults.length > 0

@@ -54,6 +54,7 @@ const loggingSchema = z.preprocess(
   z.strictObject({
     // "warning" is what Python and many ops people type; accept it rather than nag.
     level: z.preprocess((v) => v === "warning" ? "warn" : v, z.enum(LOG_LEVELS)).prefault("info"),
+    format: z.enum(["json", "pretty"]).prefault("json"),
   }).transform((raw): LoggingConfig => raw).prefault({}),
 );
 

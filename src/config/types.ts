@@ -19,6 +19,8 @@ export interface ServerConfig {
 /** `logging:` section. */
 export interface LoggingConfig {
   level: LogLevel;
+  /** `json`: ECS JSON lines; `pretty`: one readable line per event. */
+  format: "json" | "pretty";
 }
 
 /** Circuit breaker settings (shared by all providers unless overridden). */

@@ -6,7 +6,7 @@ import { type ExecutionEvents, NO_EVENTS } from "./events.ts";
 import { IdleWatch } from "./idle_watch.ts";
 import type { JsonObject } from "./json.ts";
 import type { Target } from "./router.ts";
-import { type RelayEnd, relayStream } from "./stream_relay.ts";
+import { relayStream, type RelaySummary } from "./stream_relay.ts";
 
 /** One request for the executor: the parsed body is rewritten per target. */
 export interface ExecuteRequest {
@@ -17,6 +17,8 @@ export interface ExecuteRequest {
   signal: AbortSignal;
   /** Sent upstream as `x-request-id` and given to observers. */
   requestId: string;
+  /** Keep a stream's whole body for its summary (response middleware that reads bodies). */
+  keepBody?: boolean;
 }
 
 /** Fields every outcome carries: who served (or refused) and what was tried first. */
@@ -30,7 +32,13 @@ interface OutcomeBase {
 /** What the executor produced for a request. */
 export type Outcome =
   | OutcomeBase & { kind: "complete"; status: number; body: Uint8Array<ArrayBuffer> }
-  | OutcomeBase & { kind: "stream"; status: number; body: ReadableStream<Uint8Array> }
+  | OutcomeBase & {
+    kind: "stream";
+    status: number;
+    body: ReadableStream<Uint8Array>;
+    /** Resolves when the stream has ended (cleanly, by failure, or by the client leaving). */
+    summary: Promise<RelaySummary>;
+  }
   /** The upstream refused the request itself (400, 413, 422, ...): passed back, no fallback. */
   | OutcomeBase & { kind: "rejected"; status: number; body: string };
 
@@ -201,17 +209,21 @@ export function createExecutor(routing: RoutingConfig, deps: ExecutorDeps = {}):
       const first = await readFirst(reader, controller.signal, provider.name);
       circuit.onSuccess();
       relaying = true;
+      let summarize!: (summary: RelaySummary) => void;
+      const summary = new Promise<RelaySummary>((resolve) => summarize = resolve);
       const stream = relayStream(first, reader, {
         idle,
         idleTimeoutMs: routing.stream_idle_timeout_ms,
         label: `${provider.name}/${model}`,
         abort: (reason) => controller.abort(reason),
-        onEnd: (end: RelayEnd) => {
+        keepBody: request.keepBody,
+        onEnd: (ended: RelaySummary) => {
           request.signal.removeEventListener("abort", onClientAbort);
-          if (end.kind === "failed") circuit.onFailure();
+          if (ended.end.kind === "failed") circuit.onFailure();
+          summarize(ended);
         },
       });
-      return { ...base, kind: "stream", status: result.status, body: stream };
+      return { ...base, kind: "stream", status: result.status, body: stream, summary };
     } finally {
       clearTimeout(timer);
       if (!relaying) request.signal.removeEventListener("abort", onClientAbort);

@@ -4,10 +4,24 @@ import type { IdleWatch } from "./idle_watch.ts";
 const encoder = new TextEncoder();
 const LF = 10;
 
-/** How a relayed stream ended: cleanly (undefined), by upstream failure, or by the client leaving. */
+/** How a relayed stream ended: cleanly, by upstream failure, or by the client leaving. */
 export type RelayEnd = { kind: "done" } | { kind: "failed"; error: unknown } | {
   kind: "cancelled";
 };
+
+/** Bytes kept from the end of a stream: enough for the usage chunk and `[DONE]`. */
+const TAIL_BYTES = 4096;
+
+/** What a relay saw, reported when it ends. */
+export interface RelaySummary {
+  end: RelayEnd;
+  /** Bytes sent to the client. */
+  bytes: number;
+  /** The last chunks (at least TAIL_BYTES of them when the stream was that long). */
+  tail: Uint8Array[];
+  /** The whole body, when `keepBody` was asked for. */
+  body?: Uint8Array[];
+}
 
 /** Options for `relayStream`. */
 export interface RelayOptions {
@@ -16,7 +30,9 @@ export interface RelayOptions {
   /** Aborts the upstream request (with the given reason). */
   abort: (reason: unknown) => void;
   /** Called once when the relay ends. */
-  onEnd: (end: RelayEnd) => void;
+  onEnd: (summary: RelaySummary) => void;
+  /** Keep every chunk for `onEnd` (a copy of the whole body stays in memory until the end). */
+  keepBody?: boolean;
   /** Label used in the error event, e.g. "openai/gpt-4o". */
   label: string;
 }
@@ -33,6 +49,21 @@ export function relayStream(
 ): ReadableStream<Uint8Array> {
   let atEventBoundary = endsWithBlankLine(first, true);
   let ended = false;
+  let bytes = 0;
+  let tailBytes = 0;
+  const tail: Uint8Array[] = [];
+  const body: Uint8Array[] | undefined = options.keepBody ? [] : undefined;
+
+  // Chunks are kept by reference (no copy): the tail only costs the last few KB.
+  function sent(chunk: Uint8Array): void {
+    bytes += chunk.byteLength;
+    body?.push(chunk);
+    tail.push(chunk);
+    tailBytes += chunk.byteLength;
+    while (tail.length > 1 && tailBytes - tail[0]!.byteLength >= TAIL_BYTES) {
+      tailBytes -= tail.shift()!.byteLength;
+    }
+  }
   const watch = options.idle.watch(options.idleTimeoutMs, () => {
     options.abort(
       new ProviderError("idle_timeout", `no data for ${options.idleTimeoutMs}ms`),
@@ -43,11 +74,12 @@ export function relayStream(
     if (ended) return;
     ended = true;
     watch.stop();
-    options.onEnd(result);
+    options.onEnd({ end: result, bytes, tail, body });
   }
 
   return new ReadableStream<Uint8Array>({
     start(controller) {
+      sent(first);
       controller.enqueue(first);
     },
     async pull(controller) {
@@ -60,11 +92,14 @@ export function relayStream(
         }
         watch.touch();
         atEventBoundary = endsWithBlankLine(value, atEventBoundary);
+        sent(value);
         controller.enqueue(value);
       } catch (error) {
         if (ended) return;
         const prefix = atEventBoundary ? "" : "\n\n";
-        controller.enqueue(encoder.encode(prefix + streamErrorEvent(error, options.label)));
+        const event = encoder.encode(prefix + streamErrorEvent(error, options.label));
+        sent(event);
+        controller.enqueue(event);
         controller.close();
         end({ kind: "failed", error });
       }

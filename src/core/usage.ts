@@ -1,79 +1,94 @@
 import { isRecord } from "./json.ts";
 
-const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 const EVENT_END = /\r?\n\r?\n/;
 
-/** Tokens reported in an OpenAI `usage` object (total, else prompt + completion), or null. */
-export function usageTokens(value: unknown): number | null {
-  if (!isRecord(value) || !isRecord(value.usage)) return null;
-  const u = value.usage;
-  if (typeof u.total_tokens === "number") return u.total_tokens;
-  const prompt = typeof u.prompt_tokens === "number" ? u.prompt_tokens : 0;
-  const completion = typeof u.completion_tokens === "number" ? u.completion_tokens : 0;
-  return prompt + completion > 0 ? prompt + completion : null;
+/** Token counts as providers report them (OpenAI's `usage`). */
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
 }
 
-/** Tokens reported by a complete JSON response body, or null when it reports none. */
-export function usageFromBody(body: Uint8Array): number | null {
-  try {
-    return usageTokens(JSON.parse(decoder.decode(body)));
-  } catch {
-    return null;
-  }
-}
-
-/** Options for `observeUsage`. */
-export interface ObserveUsageOptions {
-  /** Drop the usage-only chunk (`choices: []`): the gateway asked for it, the client did not. */
-  strip: boolean;
-  /** Called once with the tokens the stream reported (not called when it reported none). */
-  onTokens: (tokens: number) => void;
+/** Reads an OpenAI `usage` object; null when it is absent or carries no counts. */
+export function toUsage(value: unknown): Usage | null {
+  if (!isRecord(value)) return null;
+  const prompt = typeof value.prompt_tokens === "number" ? value.prompt_tokens : 0;
+  const completion = typeof value.completion_tokens === "number" ? value.completion_tokens : 0;
+  const total = typeof value.total_tokens === "number" ? value.total_tokens : prompt + completion;
+  if (total <= 0 && prompt <= 0 && completion <= 0) return null;
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: total };
 }
 
 /**
- * Reads token usage out of an OpenAI SSE stream on its way to the client. Without `strip`,
- * chunks pass through untouched as they arrive; with it, whole events are forwarded as soon as
- * they are complete (only a partial event, useless to a client anyway, is held).
+ * Finds the last `"usage": {...}` in the end of a body (a JSON answer or an SSE stream) without
+ * parsing the body: usage comes last in OpenAI's answers and in a stream's final chunk.
  */
-export function observeUsage(
-  stream: ReadableStream<Uint8Array>,
-  options: ObserveUsageOptions,
-): ReadableStream<Uint8Array> {
-  // Per stream: a streaming decoder keeps state between chunks.
-  const streamDecoder = new TextDecoder();
-  let pending = "";
-  let tokens: number | null = null;
+export function usageFromTail(chunks: readonly Uint8Array[]): Usage | null {
+  const text = new TextDecoder().decode(concat(chunks));
+  const at = text.lastIndexOf('"usage"');
+  if (at < 0) return null;
+  const open = text.indexOf("{", at);
+  const colon = text.indexOf(":", at);
+  if (open < 0 || colon < 0 || text.slice(colon + 1, open).trim() !== "") return null;
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const c = text[i];
+    if (c === "{") depth++;
+    else if (c === "}" && --depth === 0) {
+      try {
+        return toUsage(JSON.parse(text.slice(open, i + 1)));
+      } catch {
+        return null;
+      }
+    }
+  }
+  return null;
+}
 
-  function inspect(event: string): boolean {
-    if (!event.includes('"usage"')) return true;
-    const data = event.split(/\r?\n/).filter((l) => l.startsWith("data:")).map((l) =>
-      l.slice(5).trimStart()
-    ).join("\n");
-    let json: unknown;
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let offset = 0;
+  for (const c of chunks) {
+    all.set(c, offset);
+    offset += c.byteLength;
+  }
+  return all;
+}
+
+/**
+ * Removes the usage-only chunk (`choices: []`) from an OpenAI SSE stream: the gateway asked the
+ * provider for it (a token budget needs it) and the client did not. Whole events are forwarded as
+ * soon as they are complete; only a partial event, useless to a client anyway, is held.
+ */
+export function stripUsageChunk(stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const decoder = new TextDecoder();
+  let pending = "";
+
+  function keep(event: string): boolean {
+    if (!event.includes('"usage"') || !event.includes('"choices":[]')) return true;
+    const data = event.split(/\r?\n/).filter((l) => l.startsWith("data:"))
+      .map((l) => l.slice(5).trimStart()).join("\n");
     try {
-      json = JSON.parse(data);
+      const json: unknown = JSON.parse(data);
+      return !(isRecord(json) && Array.isArray(json.choices) && json.choices.length === 0 &&
+        isRecord(json.usage));
     } catch {
       return true;
     }
-    const found = usageTokens(json);
-    if (found !== null) tokens = found;
-    const usageOnly = isRecord(json) && Array.isArray(json.choices) && json.choices.length === 0;
-    return !(options.strip && found !== null && usageOnly);
   }
 
   function drain(final: boolean): string {
     let out = "";
-    for (;;) {
-      const match = EVENT_END.exec(pending);
-      if (match === null) break;
+    for (let match = EVENT_END.exec(pending); match !== null; match = EVENT_END.exec(pending)) {
       const end = match.index + match[0].length;
       const event = pending.slice(0, end);
       pending = pending.slice(end);
-      if (inspect(event)) out += event;
+      if (keep(event)) out += event;
     }
     if (final && pending !== "") {
-      if (inspect(pending)) out += pending;
+      if (keep(pending)) out += pending;
       pending = "";
     }
     return out;
@@ -82,20 +97,14 @@ export function observeUsage(
   return stream.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
-        pending += streamDecoder.decode(chunk, { stream: true });
-        if (!options.strip) {
-          controller.enqueue(chunk);
-          drain(false);
-          return;
-        }
+        pending += decoder.decode(chunk, { stream: true });
         const out = drain(false);
         if (out !== "") controller.enqueue(encoder.encode(out));
       },
       flush(controller) {
-        pending += streamDecoder.decode();
+        pending += decoder.decode();
         const out = drain(true);
-        if (options.strip && out !== "") controller.enqueue(encoder.encode(out));
-        if (tokens !== null) options.onTokens(tokens);
+        if (out !== "") controller.enqueue(encoder.encode(out));
       },
     }),
   );

@@ -1,4 +1,5 @@
 import type { Caller } from "../auth/caller.ts";
+import type { Completion } from "./response_middleware.ts";
 
 /** Per-request state shared by middleware and handlers. */
 export interface Context {
@@ -16,8 +17,12 @@ export interface Context {
   caller: Caller | null;
   /** Set by the rate limiter when the caller has a token budget: receives the tokens used. */
   onTokens?: (tokens: number) => void;
+  /** `performance.now()` when the request arrived. */
+  startedAt: number;
+  /** For proxied answers: resolves once the body has been sent (streams: at their end). */
+  completion?: Promise<Completion>;
   /** Facts the handler learned, for the access log (provider, model, attempts). */
-  state: Record<string, string | number | undefined>;
+  state: Record<string, string | number | boolean | undefined>;
 }
 
 /** An endpoint handler. */

@@ -1,13 +1,31 @@
 import type { Engine } from "../core/engine.ts";
 import { GatewayError } from "../core/errors.ts";
 import type { Context, Handler } from "./context.ts";
-import { infoHandler } from "./handlers/info.ts";
+import type { Endpoint } from "../providers/provider.ts";
+import { healthHandler, readyHandler } from "./handlers/health.ts";
+import { type InfoFacts, infoHandler } from "./handlers/info.ts";
 import { getModelHandler, listModelsHandler } from "./handlers/models.ts";
-import { proxyHandler } from "./handlers/proxy.ts";
+import { proxyHandler, type ProxyOptions } from "./handlers/proxy.ts";
 import { errorResponse } from "./errors.ts";
 
-/** Paths served without credentials or rate limits (health and status probes). */
-export const OPEN_PATHS: ReadonlySet<string> = new Set(["/v1/info"]);
+/** Paths served without credentials or rate limits (status, probes, metrics scrapes). */
+export const OPEN_PATHS: ReadonlySet<string> = new Set([
+  "/v1/info",
+  "/health",
+  "/ready",
+  "/metrics",
+]);
+
+/** Paths logged at debug only: probes and scrapes would drown the access log. */
+export const QUIET_PATHS: ReadonlySet<string> = new Set(["/health", "/ready", "/metrics"]);
+
+/** What the route table needs besides the engine. */
+export interface RouteDeps {
+  info: InfoFacts;
+  proxy: ProxyOptions;
+  /** `GET /metrics` */
+  metrics: Handler;
+}
 
 /** One route: method, path (a trailing `*` takes the rest as `params.id`), handler. */
 export interface Route {
@@ -17,16 +35,32 @@ export interface Route {
 }
 
 /** The gateway's whole API, in one flat table. */
-export function routes(engine: Engine, version: string): Route[] {
+export function routes(engine: Engine, deps: RouteDeps): Route[] {
+  const proxy = (endpoint: Endpoint) => proxyHandler(engine, endpoint, deps.proxy);
   return [
-    { method: "POST", path: "/v1/chat/completions", handler: proxyHandler(engine, "chat") },
-    { method: "POST", path: "/v1/completions", handler: proxyHandler(engine, "completions") },
-    { method: "POST", path: "/v1/embeddings", handler: proxyHandler(engine, "embeddings") },
+    { method: "POST", path: "/v1/chat/completions", handler: proxy("chat") },
+    { method: "POST", path: "/v1/completions", handler: proxy("completions") },
+    { method: "POST", path: "/v1/embeddings", handler: proxy("embeddings") },
     { method: "GET", path: "/v1/models", handler: listModelsHandler(engine) },
     { method: "GET", path: "/v1/models/*", handler: getModelHandler(engine) },
-    { method: "GET", path: "/v1/info", handler: infoHandler(engine, version) },
+    { method: "GET", path: "/v1/info", handler: infoHandler(engine, deps.info) },
+    { method: "GET", path: "/health", handler: healthHandler() },
+    { method: "GET", path: "/ready", handler: readyHandler(engine) },
+    { method: "GET", path: "/metrics", handler: deps.metrics },
   ];
 }
+
+/** The fixed paths of the route table (bounded metric labels). */
+export const ROUTE_PATHS: ReadonlySet<string> = new Set([
+  "/v1/chat/completions",
+  "/v1/completions",
+  "/v1/embeddings",
+  "/v1/models",
+  "/v1/info",
+  "/health",
+  "/ready",
+  "/metrics",
+]);
 
 /** Builds the dispatcher: exact paths by map lookup, then prefix routes; 404 and 405 as JSON. */
 export function router(table: readonly Route[]): Handler {

@@ -1,21 +1,13 @@
 import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
-import { createEngine, type Engine } from "../core/engine.ts";
+import type { Engine } from "../core/engine.ts";
 import type { ExecutorDeps } from "../core/executor.ts";
-import { createOidcVerifier } from "../auth/oidc.ts";
-import type { RateLimitConfig } from "../config/types.ts";
-import { accessLog } from "../middleware/access_log.ts";
-import { authenticate } from "../middleware/auth.ts";
-import { rateLimit } from "../middleware/rate_limit.ts";
-import type { RateLimiter } from "../ratelimit/limiter.ts";
-import { createMemoryLimiter } from "../ratelimit/memory.ts";
-import { createRedisLimiter } from "../ratelimit/redis.ts";
-import { requestId } from "../middleware/request_id.ts";
+import { createGatewayMetrics } from "../observability/gateway_metrics.ts";
 import type { Logger } from "../observability/logger.ts";
+import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus.ts";
 import type { Provider } from "../providers/provider.ts";
-import { createProvider as registryProvider } from "../providers/registry.ts";
-import type { Context, Middleware } from "./context.ts";
-import { compose } from "./middleware.ts";
-import { OPEN_PATHS, router, routes } from "./routes.ts";
+import type { Context } from "./context.ts";
+import { buildGeneration, type Generation } from "./generation.ts";
+import { ROUTE_PATHS } from "./routes.ts";
 
 /** A running gateway. */
 export interface RunningServer {
@@ -23,7 +15,15 @@ export interface RunningServer {
   url: string;
   hostname: string;
   port: number;
-  engine: Engine;
+  /** The engine serving new requests (it changes on reload). */
+  readonly engine: Engine;
+  /** 1 at start, +1 per successful reload. */
+  readonly generation: number;
+  /**
+   * Swaps in a new configuration: new requests use it at once, requests in flight finish on the
+   * old one, whose resources are released when its last request ends.
+   */
+  reload(config: GatewayConfig): Promise<void>;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), then aborts them. */
   shutdown(): Promise<void>;
   /** Resolves once the server has stopped. */
@@ -44,21 +44,26 @@ export interface ServerOptions {
 /** Builds the engine and serves it on the configured host and port. */
 export function startServer(config: GatewayConfig, options: ServerOptions): Promise<RunningServer> {
   const { logger } = options;
-  const engine = createEngine(config, options.createProvider ?? registryProvider, options.executor);
+  const startedAt = Date.now();
   const shutdownController = new AbortController();
-  const limiter = config.ratelimit.enabled ? createLimiter(config.ratelimit) : null;
-  const verifier = config.auth.enabled && config.auth.oidc !== null
-    ? createOidcVerifier(config.auth.oidc)
-    : null;
-  const middleware: Middleware[] = [
-    requestId(),
-    accessLog(logger),
-    authenticate(config.auth, { verifier, open: OPEN_PATHS }),
-  ];
-  if (limiter !== null) {
-    middleware.push(rateLimit(config.ratelimit, { limiter, logger, open: OPEN_PATHS }));
-  }
-  const handler = compose(middleware, router(routes(engine, options.version)));
+  let current: Generation;
+  const metrics = createGatewayMetrics(() => current.engine, {
+    version: options.version,
+    routes: ROUTE_PATHS,
+  });
+  const shared = {
+    logger,
+    version: options.version,
+    startedAt,
+    metrics,
+    metricsHandler: () =>
+      new Response(metrics.registry.expose(), {
+        headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
+      }),
+    createProvider: options.createProvider,
+    executor: options.executor,
+  };
+  current = buildGeneration(config, 1, shared, null);
 
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -71,6 +76,10 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
         return new Response(null, { status: 500 });
       },
     }, (request, info) => {
+      // A request stays on the generation it started on, even if a reload swaps meanwhile.
+      const gen = current;
+      gen.enter();
+      info.completed.catch(() => {}).finally(() => gen.leave());
       const ctx: Context = {
         request,
         shutdown: shutdownController.signal,
@@ -79,53 +88,65 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
         caller: null,
         remoteAddr: info.remoteAddr.hostname,
         params: {},
+        startedAt: performance.now(),
         state: {},
       };
-      return handler(ctx);
+      return gen.handler(ctx);
     });
   } catch (err) {
-    engine.close();
-    limiter?.close();
+    current.retire();
     return Promise.reject(err);
+  }
+
+  async function reload(next: GatewayConfig): Promise<void> {
+    const old = current;
+    if (
+      next.server.host !== old.config.server.host || next.server.port !== old.config.server.port
+    ) {
+      logger.warn("server.host and server.port changes take effect after a restart", {
+        "gateway.config.generation": old.id + 1,
+      });
+    }
+    const gen = buildGeneration(next, old.id + 1, shared, old);
+    if (options.refreshModels !== false) gen.engine.catalog.start();
+    current = gen;
+    logger.configure(next.logging.level, next.logging.format);
+    old.retire();
+    await Promise.resolve();
   }
 
   let stopping: Promise<void> | undefined;
   function shutdown(): Promise<void> {
     stopping ??= (async () => {
-      engine.catalog.stop();
       const graceful = server.shutdown();
       // Past the grace period, in-flight upstream calls are aborted so streams end now.
       const timer = setTimeout(
         () => shutdownController.abort(new Error("gateway shutting down")),
-        config.server.shutdown_timeout_ms,
+        current.config.server.shutdown_timeout_ms,
       );
       await graceful;
       clearTimeout(timer);
-      engine.close();
-      await limiter?.close();
+      await current.retire();
       await logger.flush();
     })();
     return stopping;
   }
 
-  if (options.refreshModels !== false) engine.catalog.start();
+  if (options.refreshModels !== false) current.engine.catalog.start();
   const addr = server.addr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   return Promise.resolve({
     url: `http://${host}:${addr.port}`,
     hostname: addr.hostname,
     port: addr.port,
-    engine,
+    get engine() {
+      return current.engine;
+    },
+    get generation() {
+      return current.id;
+    },
+    reload,
     shutdown,
     finished: server.finished,
-  });
-}
-
-function createLimiter(config: RateLimitConfig): RateLimiter {
-  if (config.backend === "memory") return createMemoryLimiter();
-  return createRedisLimiter({
-    address: config.redis_address,
-    password: config.redis_password,
-    db: config.redis_db,
   });
 }

@@ -2,10 +2,16 @@ import type { LogLevel } from "../config/types.ts";
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/** ECS version the log events follow. */
+export const ECS_VERSION = "8.11.0";
+
 /** Structured fields of one log event (ECS field names where one exists). */
 export type LogFields = Record<string, unknown>;
 
-/** A JSON-lines logger. Writes are batched and asynchronous: no sync I/O per request. */
+/** Output format: ECS JSON lines, or one readable line per event for a terminal. */
+export type LogFormat = "json" | "pretty";
+
+/** A structured logger. Writes are batched and asynchronous: no sync I/O per request. */
 export interface Logger {
   /** Whether events at `level` are written; check before building costly fields. */
   enabled(level: LogLevel): boolean;
@@ -13,6 +19,8 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /** Changes level and format (a config reload). */
+  configure(level: LogLevel, format: LogFormat): void;
   /** Writes out whatever is buffered. */
   flush(): Promise<void>;
 }
@@ -20,31 +28,56 @@ export interface Logger {
 /** Where log lines go; stdout unless a test captures them. */
 export type LogSink = (text: string) => Promise<void> | void;
 
-/** Creates a logger writing ECS-style JSON lines at or above `level`. */
-export function createLogger(level: LogLevel, sink: LogSink = writeStdout): Logger {
-  const min = RANK[level];
+/**
+ * Creates a logger writing at or above `level`. Lines are appended to a buffer and written by
+ * one asynchronous writer: a slow stdout delays the writes, never the requests, and no line is
+ * dropped (the buffer grows while the sink is slow).
+ */
+export function createLogger(
+  level: LogLevel,
+  options: { format?: LogFormat; sink?: LogSink } = {},
+): Logger {
+  const sink = options.sink ?? writeStdout;
+  let min = RANK[level];
+  let format = options.format ?? "json";
   let buffer = "";
-  let pending: Promise<void> | undefined;
+  let writing: Promise<void> | undefined;
+  let scheduled = false;
+
+  async function drain(): Promise<void> {
+    while (buffer !== "") {
+      const text = buffer;
+      buffer = "";
+      try {
+        await sink(text);
+      } catch {
+        // stdout closed (e.g. a broken pipe): nothing left to tell.
+      }
+    }
+  }
 
   function flush(): Promise<void> {
-    if (buffer === "") return pending ?? Promise.resolve();
-    const text = buffer;
-    buffer = "";
-    const previous = pending ?? Promise.resolve();
-    const done = previous.then(() => sink(text)).catch(() => {});
-    pending = done;
-    done.then(() => {
-      if (pending === done) pending = undefined;
-    });
-    return done;
+    scheduled = false;
+    writing ??= drain().finally(() => writing = undefined);
+    return writing;
   }
 
   function write(lvl: LogLevel, message: string, fields?: LogFields): void {
     if (RANK[lvl] < min) return;
-    const event = { "@timestamp": new Date().toISOString(), "log.level": lvl, message, ...fields };
-    const schedule = buffer === "";
-    buffer += JSON.stringify(event) + "\n";
-    if (schedule) setTimeout(flush, 0);
+    const timestamp = new Date().toISOString();
+    buffer += format === "json"
+      ? JSON.stringify({
+        "@timestamp": timestamp,
+        "log.level": lvl,
+        message,
+        "ecs.version": ECS_VERSION,
+        ...fields,
+      }) + "\n"
+      : pretty(timestamp, lvl, message, fields);
+    if (!scheduled && writing === undefined) {
+      scheduled = true;
+      setTimeout(flush, 0);
+    }
   }
 
   return {
@@ -53,8 +86,24 @@ export function createLogger(level: LogLevel, sink: LogSink = writeStdout): Logg
     info: (m, f) => write("info", m, f),
     warn: (m, f) => write("warn", m, f),
     error: (m, f) => write("error", m, f),
-    flush,
+    configure(newLevel, newFormat) {
+      min = RANK[newLevel];
+      format = newFormat;
+    },
+    flush: async () => {
+      await flush();
+      if (buffer !== "") await flush();
+    },
   };
+}
+
+function pretty(timestamp: string, level: LogLevel, message: string, fields?: LogFields): string {
+  let line = `${timestamp.slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${message}`;
+  for (const [key, value] of Object.entries(fields ?? {})) {
+    if (value === undefined) continue;
+    line += ` ${key}=${typeof value === "string" ? value : JSON.stringify(value)}`;
+  }
+  return line + "\n";
 }
 
 const encoder = new TextEncoder();

@@ -42,7 +42,7 @@ Deno.test("a missing required key points at its parent mapping", () => {
 
 Deno.test("an unknown key with no near match lists the allowed keys", () => {
   assert.deepEqual(rejectLines(["logging:", "  level: info", "  colour: true"]), [
-    "logging.colour: unknown key; expected one of: level (config.yaml:3)",
+    "logging.colour: unknown key; expected one of: level, format (config.yaml:3)",
   ]);
 });
 

@@ -63,7 +63,7 @@ Deno.test("an empty file and a comments-only file load as all defaults", () => {
       max_body_bytes: 10 * 1024 * 1024,
       shutdown_timeout_ms: 10_000,
     },
-    logging: { level: "info" },
+    logging: { level: "info", format: "json" },
     routing: {
       backoff_base_ms: 200,
       backoff_max_ms: 5_000,

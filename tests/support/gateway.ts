@@ -34,8 +34,10 @@ export async function startGateway(
   config.server.host = "127.0.0.1";
   config.server.port = 0;
   let text = "";
-  const logger = createLogger(config.logging.level, (chunk) => {
-    text += chunk;
+  const logger = createLogger(config.logging.level, {
+    sink: (chunk) => {
+      text += chunk;
+    },
   });
   const server = await startServer(config, {
     logger,

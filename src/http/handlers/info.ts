@@ -1,9 +1,17 @@
 import type { Engine } from "../../core/engine.ts";
 import type { Handler } from "../context.ts";
 
-/** `GET /v1/info`: status, version and per-provider health (circuit, model refresh). */
-export function infoHandler(engine: Engine, version: string): Handler {
-  const started = Date.now();
+/** What `/v1/info` reports beyond the engine's own state. */
+export interface InfoFacts {
+  version: string;
+  /** Unix ms when the process started. */
+  startedAt: number;
+  /** 1 for the configuration loaded at start, +1 per successful reload. */
+  generation: number;
+}
+
+/** `GET /v1/info`: status, version, config generation and per-provider health. */
+export function infoHandler(engine: Engine, facts: InfoFacts): Handler {
   return function info(): Response {
     const providers = engine.config.providers.map((p) => {
       if (!p.enabled) return { name: p.name, type: p.type, enabled: false };
@@ -24,8 +32,9 @@ export function infoHandler(engine: Engine, version: string): Handler {
     });
     return Response.json({
       status: "ok",
-      version,
-      uptime_seconds: Math.floor((Date.now() - started) / 1000),
+      version: facts.version,
+      uptime_seconds: Math.floor((Date.now() - facts.startedAt) / 1000),
+      config_generation: facts.generation,
       active_streams: engine.executor.activeStreams,
       providers,
       strategies: engine.config.strategies.map((s) => s.name),

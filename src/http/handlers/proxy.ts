@@ -1,10 +1,15 @@
 import type { Engine } from "../../core/engine.ts";
 import type { Outcome } from "../../core/executor.ts";
-import type { Endpoint } from "../../providers/provider.ts";
 import { isRecord, type JsonObject } from "../../core/json.ts";
-import { observeUsage, usageFromBody } from "../../core/usage.ts";
+import { stripUsageChunk } from "../../core/usage.ts";
+import type { Endpoint } from "../../providers/provider.ts";
 import { readJsonBody } from "../body.ts";
 import type { Context, Handler } from "../context.ts";
+import {
+  completionOf,
+  type ResponseMiddleware,
+  runResponseMiddleware,
+} from "../response_middleware.ts";
 import { validateRequest } from "../validate.ts";
 
 /** Response headers naming who served a request (documented in the README). */
@@ -14,13 +19,23 @@ export const SERVED_BY_MODEL = "x-gateway-model";
 /** How many attempts the request took, the serving one included. */
 export const ATTEMPTS = "x-gateway-attempts";
 
+/** Options for `proxyHandler`. */
+export interface ProxyOptions {
+  /** Hooks run on every proxied response. */
+  responseMiddleware: readonly ResponseMiddleware[];
+  /** Where a failing response middleware is reported. */
+  onHookError: (name: string, err: unknown) => void;
+}
+
 /** One handler for chat, completions and embeddings: parse once, plan, execute, relay. */
-export function proxyHandler(engine: Engine, endpoint: Endpoint): Handler {
+export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyOptions): Handler {
   const limit = engine.config.server.max_body_bytes;
+  const keepBody = options.responseMiddleware.some((mw) => mw.wantsBody === true);
   return async function proxy(ctx: Context): Promise<Response> {
     const body = await readJsonBody(ctx.request, limit);
     const routed = validateRequest(endpoint, body);
     ctx.state["gateway.requested_model"] = routed.model;
+    ctx.state["gateway.stream"] = routed.stream;
     const plan = engine.access.filterPlan(
       ctx.caller,
       routed.model,
@@ -41,24 +56,25 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint): Handler {
       // The client leaving or the gateway stopping both end the upstream call.
       signal: AbortSignal.any([ctx.request.signal, ctx.shutdown]),
       requestId: ctx.requestId,
+      keepBody,
     });
-    if (ctx.onTokens !== undefined) countTokens(outcome, ctx.onTokens, stripUsage);
-    return respond(ctx, outcome);
+    const completion = completionOf(ctx, outcome, performance.now() - ctx.startedAt);
+    ctx.completion = completion;
+    const onTokens = ctx.onTokens;
+    if (onTokens !== undefined) {
+      completion.then((done) => {
+        if (done.usage !== null) onTokens(done.usage.total_tokens);
+      });
+    }
+    if (stripUsage && outcome.kind === "stream") outcome.body = stripUsageChunk(outcome.body);
+    const res = respond(ctx, outcome);
+    runResponseMiddleware(ctx, res, completion, options.responseMiddleware, options.onHookError);
+    return res;
   };
 }
 
 function asksForUsage(body: JsonObject): boolean {
   return isRecord(body.stream_options) && body.stream_options.include_usage === true;
-}
-
-/** Feeds the tokens an answer reports to the rate limiter (streams: once they end). */
-function countTokens(outcome: Outcome, onTokens: (n: number) => void, strip: boolean): void {
-  if (outcome.kind === "complete") {
-    const tokens = usageFromBody(outcome.body);
-    if (tokens !== null) onTokens(tokens);
-  } else if (outcome.kind === "stream") {
-    outcome.body = observeUsage(outcome.body, { strip, onTokens });
-  }
 }
 
 function respond(ctx: Context, outcome: Outcome): Response {

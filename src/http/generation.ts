@@ -1,0 +1,186 @@
+import { createOidcVerifier, type OidcVerifier } from "../auth/oidc.ts";
+import type { GatewayConfig, ProviderConfig, RateLimitConfig } from "../config/types.ts";
+import { createEngine, type Engine } from "../core/engine.ts";
+import type { ExecutionEvents } from "../core/events.ts";
+import type { ExecutorDeps } from "../core/executor.ts";
+import { accessLog } from "../middleware/access_log.ts";
+import { authenticate } from "../middleware/auth.ts";
+import { rateLimit } from "../middleware/rate_limit.ts";
+import { requestId } from "../middleware/request_id.ts";
+import type { GatewayMetrics } from "../observability/gateway_metrics.ts";
+import type { Logger } from "../observability/logger.ts";
+import { tracingEvents } from "../observability/tracing.ts";
+import type { Provider } from "../providers/provider.ts";
+import { createProvider as registryProvider } from "../providers/registry.ts";
+import type { RateLimiter } from "../ratelimit/limiter.ts";
+import { createMemoryLimiter } from "../ratelimit/memory.ts";
+import { createRedisLimiter } from "../ratelimit/redis.ts";
+import type { Handler, Middleware } from "./context.ts";
+import { compose } from "./middleware.ts";
+import { OPEN_PATHS, QUIET_PATHS, router, routes } from "./routes.ts";
+
+/** Everything that outlives a configuration: logger, metrics, process facts. */
+export interface SharedServerState {
+  logger: Logger;
+  version: string;
+  /** Unix ms when the process started. */
+  startedAt: number;
+  metrics: GatewayMetrics;
+  metricsHandler: Handler;
+  createProvider?: (config: ProviderConfig) => Provider;
+  executor?: ExecutorDeps;
+}
+
+/**
+ * One configuration being served: its engine, middleware and stores. A reload builds the next
+ * generation; the old one is released once its last in-flight request ends.
+ */
+export interface Generation {
+  id: number;
+  config: GatewayConfig;
+  engine: Engine;
+  handler: Handler;
+  /** A request starts on this generation. */
+  enter(): void;
+  /** A request that started on this generation has been fully sent. */
+  leave(): void;
+  /** No new requests; resources are released when the last one leaves. */
+  retire(): Promise<void>;
+}
+
+/** Stores that survive a reload when their settings did not change (counts, JWKS cache). */
+interface Stores {
+  limiter: RateLimiter | null;
+  limiterKey: string;
+  verifier: OidcVerifier | null;
+  verifierKey: string;
+}
+
+/** Builds a generation, reusing the previous one's stores where their settings are unchanged. */
+export function buildGeneration(
+  config: GatewayConfig,
+  id: number,
+  shared: SharedServerState,
+  previous: Generation | null,
+): Generation {
+  const { logger, metrics } = shared;
+  const old = previous === null ? null : STORES.get(previous) ?? null;
+  const stores = buildStores(config, old);
+  const events = combineEvents(metrics.events, tracingEvents());
+  const engine = createEngine(config, shared.createProvider ?? registryProvider, {
+    ...shared.executor,
+    events: shared.executor?.events ?? events,
+  });
+  const middleware: Middleware[] = [
+    requestId(),
+    accessLog(logger, QUIET_PATHS),
+    metrics.middleware,
+    authenticate(config.auth, { verifier: stores.verifier, open: OPEN_PATHS }),
+  ];
+  if (stores.limiter !== null) {
+    middleware.push(
+      rateLimit(config.ratelimit, { limiter: stores.limiter, logger, open: OPEN_PATHS }),
+    );
+  }
+  const table = routes(engine, {
+    info: { version: shared.version, startedAt: shared.startedAt, generation: id },
+    metrics: shared.metricsHandler,
+    proxy: {
+      responseMiddleware: [metrics.responses],
+      onHookError: (name, err) =>
+        logger.error("response middleware failed", {
+          "gateway.middleware": name,
+          "error.message": String(err),
+        }),
+    },
+  });
+  const handler = compose(middleware, router(table));
+
+  let inflight = 0;
+  let retired = false;
+  let released: Promise<void> | undefined;
+  let releaseNow: (() => void) | undefined;
+  const drained = new Promise<void>((resolve) => releaseNow = resolve);
+
+  function release(): Promise<void> {
+    released ??= (async () => {
+      engine.close();
+      // Stores handed to the next generation stay open.
+      const heir = successor.get(generation);
+      if (stores.limiter !== null && heir?.limiter !== stores.limiter) await stores.limiter.close();
+    })();
+    return released;
+  }
+
+  const generation: Generation = {
+    id,
+    config,
+    engine,
+    handler,
+    enter: () => {
+      inflight++;
+    },
+    leave: () => {
+      inflight--;
+      if (retired && inflight === 0) releaseNow?.();
+    },
+    retire() {
+      if (!retired) {
+        retired = true;
+        engine.catalog.stop();
+        if (inflight === 0) releaseNow?.();
+      }
+      return drained.then(release);
+    },
+  };
+  STORES.set(generation, stores);
+  if (previous !== null) successor.set(previous, stores);
+  return generation;
+}
+
+const STORES = new WeakMap<Generation, Stores>();
+const successor = new WeakMap<Generation, Stores>();
+
+function buildStores(config: GatewayConfig, old: Stores | null): Stores {
+  const limiterKey = config.ratelimit.enabled ? JSON.stringify(config.ratelimit) : "";
+  const verifierKey = config.auth.enabled && config.auth.oidc !== null
+    ? JSON.stringify(config.auth.oidc)
+    : "";
+  return {
+    limiterKey,
+    verifierKey,
+    limiter: limiterKey === ""
+      ? null
+      : old?.limiterKey === limiterKey
+      ? old.limiter
+      : createLimiter(config.ratelimit),
+    verifier: verifierKey === ""
+      ? null
+      : old?.verifierKey === verifierKey
+      ? old.verifier
+      : createOidcVerifier(config.auth.oidc!),
+  };
+}
+
+function createLimiter(config: RateLimitConfig): RateLimiter {
+  if (config.backend === "memory") return createMemoryLimiter();
+  return createRedisLimiter({
+    address: config.redis_address,
+    password: config.redis_password,
+    db: config.redis_db,
+  });
+}
+
+/** Fans executor events out to several observers. */
+function combineEvents(...all: ExecutionEvents[]): ExecutionEvents {
+  return {
+    attempt(info) {
+      const ends = all.map((e) => e.attempt(info));
+      return (result) => {
+        for (const end of ends) end(result);
+      };
+    },
+    retry: (provider) => all.forEach((e) => e.retry(provider)),
+    fallback: (from, to) => all.forEach((e) => e.fallback(from, to)),
+  };
+}

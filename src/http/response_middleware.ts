@@ -1,0 +1,116 @@
+import type { AttemptRecord } from "../core/errors.ts";
+import type { Outcome } from "../core/executor.ts";
+import { type Usage, usageFromTail } from "../core/usage.ts";
+import type { Context } from "./context.ts";
+
+/** Bytes of a buffered answer searched for its usage. */
+const TAIL_BYTES = 4096;
+
+/** A proxied response once its body has been sent in full (or cut short). */
+export interface Completion {
+  status: number;
+  stream: boolean;
+  /** `failed`: a stream ended with an error event; `cancelled`: the client left mid-stream. */
+  outcome: "complete" | "failed" | "cancelled";
+  /** Milliseconds from the request's arrival to the answer's first byte. */
+  ttfb_ms: number;
+  /** Milliseconds from the request's arrival to the end of the body. */
+  duration_ms: number;
+  bytes: number;
+  usage: Usage | null;
+  provider: string;
+  model: string;
+  /** Failed attempts before the answer (the fallback path). */
+  attempts: readonly AttemptRecord[];
+  /** The whole body, only when a response middleware declared `wantsBody`. */
+  body?: Uint8Array;
+}
+
+/**
+ * Runs after a provider answered, and is streaming-aware: `onResponse` sees the status and
+ * headers before the body flows; `onComplete` sees the whole exchange once the last byte is sent,
+ * while the bytes themselves reach the client without delay.
+ */
+export interface ResponseMiddleware {
+  /** Name for logs. */
+  name: string;
+  /** `onComplete` receives the body (a copy of every streamed chunk is kept until the end). */
+  wantsBody?: boolean;
+  /** Headers known, body not yet sent; may set headers. */
+  onResponse?(ctx: Context, res: Response): void;
+  /** The body has been sent. Must not throw; runs off the response path. */
+  onComplete?(ctx: Context, completion: Completion): void;
+}
+
+/** Builds the completion of an outcome: at once for buffered answers, at the end for streams. */
+export function completionOf(
+  ctx: Context,
+  outcome: Outcome,
+  ttfbMs: number,
+): Promise<Completion> {
+  const base = {
+    status: outcome.status,
+    stream: outcome.kind === "stream",
+    ttfb_ms: ttfbMs,
+    provider: outcome.target.provider.name,
+    model: outcome.target.model,
+    attempts: outcome.attempts,
+  };
+  if (outcome.kind === "stream") {
+    return outcome.summary.then((s) => ({
+      ...base,
+      outcome: s.end.kind === "done" ? "complete" : s.end.kind,
+      duration_ms: performance.now() - ctx.startedAt,
+      bytes: s.bytes,
+      usage: usageFromTail(s.tail),
+      body: s.body === undefined ? undefined : concatChunks(s.body),
+    }));
+  }
+  const bytes = outcome.kind === "complete" ? outcome.body : new TextEncoder().encode(outcome.body);
+  return Promise.resolve({
+    ...base,
+    outcome: "complete",
+    duration_ms: performance.now() - ctx.startedAt,
+    bytes: bytes.byteLength,
+    usage: outcome.kind === "complete"
+      ? usageFromTail([bytes.subarray(Math.max(0, bytes.byteLength - TAIL_BYTES))])
+      : null,
+    body: bytes,
+  });
+}
+
+function concatChunks(chunks: readonly Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let offset = 0;
+  for (const c of chunks) {
+    all.set(c, offset);
+    offset += c.byteLength;
+  }
+  return all;
+}
+
+/** Calls every middleware's hooks for one response; a throwing hook is reported, not propagated. */
+export function runResponseMiddleware(
+  ctx: Context,
+  res: Response,
+  completion: Promise<Completion>,
+  middleware: readonly ResponseMiddleware[],
+  onHookError: (name: string, err: unknown) => void,
+): void {
+  for (const mw of middleware) {
+    try {
+      mw.onResponse?.(ctx, res);
+    } catch (err) {
+      onHookError(mw.name, err);
+    }
+  }
+  completion.then((done) => {
+    for (const mw of middleware) {
+      try {
+        mw.onComplete?.(ctx, mw.wantsBody ? done : { ...done, body: undefined });
+      } catch (err) {
+        onHookError(mw.name, err);
+      }
+    }
+  });
+}

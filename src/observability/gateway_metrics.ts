@@ -1,0 +1,172 @@
+import type { Engine } from "../core/engine.ts";
+import type { ExecutionEvents } from "../core/events.ts";
+import type { Context, Middleware } from "../http/context.ts";
+import type { ResponseMiddleware } from "../http/response_middleware.ts";
+import { Registry } from "./prometheus.ts";
+
+/** Circuit states as gauge values. */
+const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+
+/** The gateway's metrics, and the hooks that feed them. */
+export interface GatewayMetrics {
+  registry: Registry;
+  /** Transport middleware: requests by route/provider/model/status, durations, in-flight. */
+  middleware: Middleware;
+  /** Response middleware: tokens and time to first token. */
+  responses: ResponseMiddleware;
+  /** Executor observers: upstream attempts, retries, fallbacks. */
+  events: ExecutionEvents;
+  /** Records the outcome of a configuration reload. */
+  reload(result: "success" | "rejected"): void;
+}
+
+/**
+ * Builds the metrics. Label values are bounded: providers and routes come from the config and
+ * the route table, and a model not in the model list is counted as "other", so clients sending
+ * random model names cannot create unbounded series.
+ */
+export function createGatewayMetrics(
+  engine: () => Engine,
+  options: { version: string; routes: ReadonlySet<string> },
+): GatewayMetrics {
+  const registry = new Registry();
+  const info = registry.gauge("llm_gateway_info", "Gateway build information.", ["version"]);
+  info.set({ version: options.version }, 1);
+  const requests = registry.counter(
+    "llm_gateway_requests_total",
+    "HTTP requests by route, serving provider and model, and status.",
+    ["route", "provider", "model", "status"],
+  );
+  const duration = registry.histogram(
+    "llm_gateway_request_duration_seconds",
+    "Time from request to the end of the response body (streams: to their end).",
+    { labelNames: ["route", "provider"] },
+  );
+  const inflight = registry.gauge("llm_gateway_inflight_requests", "Requests being served.");
+  const openStreams = registry.gauge("llm_gateway_open_streams", "Streams being relayed.");
+  const upstream = registry.histogram(
+    "llm_gateway_upstream_duration_seconds",
+    "Duration of one upstream attempt (streams: until the first chunk).",
+    { labelNames: ["provider", "outcome"] },
+  );
+  const attempts = registry.counter(
+    "llm_gateway_upstream_attempts_total",
+    "Upstream attempts by provider and outcome.",
+    ["provider", "outcome"],
+  );
+  const retries = registry.counter(
+    "llm_gateway_retries_total",
+    "Retries of the same provider after a retryable failure.",
+    ["provider"],
+  );
+  const fallbacks = registry.counter(
+    "llm_gateway_fallbacks_total",
+    "Moves from one provider to the next in a plan.",
+    ["from", "to"],
+  );
+  const ttft = registry.histogram(
+    "llm_gateway_time_to_first_token_seconds",
+    "For streams: time from request to the first chunk sent to the client.",
+    { labelNames: ["provider", "model"] },
+  );
+  const tokens = registry.counter(
+    "llm_gateway_tokens_total",
+    "Tokens reported by providers, by kind (prompt, completion).",
+    ["provider", "model", "kind"],
+  );
+  const circuit = registry.gauge(
+    "llm_gateway_circuit_state",
+    "Circuit breaker state per provider: 0 closed, 1 half-open, 2 open.",
+    ["provider"],
+  );
+  const reloads = registry.counter(
+    "llm_gateway_config_reloads_total",
+    "Configuration reloads by result.",
+    ["result"],
+  );
+
+  registry.beforeCollect(() => {
+    const current = engine();
+    openStreams.set({}, current.executor.activeStreams);
+    circuit.reset();
+    for (const name of current.providers.keys()) {
+      circuit.set({ provider: name }, CIRCUIT_VALUE[current.executor.breaker(name).state]);
+    }
+  });
+
+  function provider(name: string | undefined): string {
+    return name !== undefined && engine().providers.has(name) ? name : "none";
+  }
+
+  function model(providerName: string, name: string | undefined): string {
+    if (name === undefined) return "none";
+    return engine().catalog.get(`${providerName}/${name}`) !== undefined ? name : "other";
+  }
+
+  function record(ctx: Context, status: number, seconds: number): void {
+    const route = options.routes.has(ctx.url.pathname) ? ctx.url.pathname : "other";
+    const p = provider(ctx.state["gateway.provider"] as string | undefined);
+    const m = model(p, ctx.state["gateway.model"] as string | undefined);
+    requests.inc({ route, provider: p, model: m, status: String(status) });
+    duration.observe({ route, provider: p }, seconds);
+  }
+
+  const middleware: Middleware = async function metricsMiddleware(ctx, next) {
+    inflight.inc();
+    let res: Response;
+    try {
+      res = await next();
+    } catch (err) {
+      inflight.dec();
+      throw err;
+    }
+    if (ctx.completion === undefined) {
+      inflight.dec();
+      record(ctx, res.status, (performance.now() - ctx.startedAt) / 1000);
+    } else {
+      ctx.completion.then((done) => {
+        inflight.dec();
+        record(ctx, res.status, done.duration_ms / 1000);
+      });
+    }
+    return res;
+  };
+
+  return {
+    registry,
+    middleware,
+    responses: {
+      name: "metrics",
+      onComplete(_ctx, done) {
+        const p = provider(done.provider);
+        const m = model(p, done.model);
+        if (done.stream) ttft.observe({ provider: p, model: m }, done.ttfb_ms / 1000);
+        if (done.usage !== null) {
+          tokens.inc({ provider: p, model: m, kind: "prompt" }, done.usage.prompt_tokens);
+          tokens.inc({ provider: p, model: m, kind: "completion" }, done.usage.completion_tokens);
+        }
+      },
+    },
+    events: {
+      attempt(info) {
+        const started = performance.now();
+        return (result) => {
+          const p = provider(info.provider);
+          attempts.inc({ provider: p, outcome: result.outcome });
+          upstream.observe(
+            { provider: p, outcome: result.outcome },
+            (performance.now() - started) / 1000,
+          );
+        };
+      },
+      retry: (name) => retries.inc({ provider: provider(name) }),
+      fallback(from, to) {
+        fallbacks.inc({
+          from: provider(from.slice(0, from.indexOf("/"))),
+          to: provider(to.slice(0, to.indexOf("/"))),
+        });
+      },
+    },
+    reload: (result) => reloads.inc({ result }),
+  };
+}
