@@ -6,8 +6,9 @@ import denoJson from "./deno.json" with { type: "json" };
 import { ConfigError } from "./src/config/errors.ts";
 import { defaultConfig, loadConfig, resolveConfigPath } from "./src/config/load.ts";
 import type { GatewayConfig } from "./src/config/types.ts";
-import { startServer } from "./src/http/server.ts";
-import { createLogger } from "./src/observability/logger.ts";
+import { watchConfig } from "./src/config/watch.ts";
+import { type RunningServer, startServer } from "./src/http/server.ts";
+import { createLogger, type Logger } from "./src/observability/logger.ts";
 
 /** The gateway's version, from deno.json. */
 export const VERSION: string = denoJson.version;
@@ -169,6 +170,9 @@ async function main(args: string[]): Promise<number> {
     }
     throw err;
   }
+  const watcher = loaded.defaults === undefined
+    ? watchConfig(source, (reason) => reloadConfig(server, source, reason, logger))
+    : null;
   logger.info(`listening on ${server.url}`, {
     "service.version": VERSION,
     "gateway.config": source,
@@ -186,8 +190,39 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   await server.finished;
+  watcher?.close();
   await server.shutdown();
   return 0;
+}
+
+/** Reloads the config file; an invalid one is rejected and the running one keeps serving. */
+async function reloadConfig(
+  server: RunningServer,
+  path: string,
+  reason: string,
+  logger: Logger,
+): Promise<void> {
+  let config: GatewayConfig;
+  try {
+    config = await loadConfig(path, Deno.env.toObject());
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    server.rejectReload();
+    logger.error("configuration reload rejected; the running configuration keeps serving", {
+      "gateway.config": path,
+      "gateway.reload.reason": reason,
+      "error.message": err.message,
+      "gateway.config.generation": server.generation,
+    });
+    return;
+  }
+  await server.reload(config);
+  logger.info("configuration reloaded", {
+    "gateway.config": path,
+    "gateway.reload.reason": reason,
+    "gateway.config.generation": server.generation,
+    "gateway.providers": config.providers.filter((p) => p.enabled).map((p) => p.name),
+  });
 }
 
 if (import.meta.main) {

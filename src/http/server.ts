@@ -24,6 +24,8 @@ export interface RunningServer {
    * old one, whose resources are released when its last request ends.
    */
   reload(config: GatewayConfig): Promise<void>;
+  /** Counts a reload whose configuration was invalid (the running one stays). */
+  rejectReload(): void;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), then aborts them. */
   shutdown(): Promise<void>;
   /** Resolves once the server has stopped. */
@@ -111,6 +113,8 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
     if (options.refreshModels !== false) gen.engine.catalog.start();
     current = gen;
     logger.configure(next.logging.level, next.logging.format);
+    metrics.reload("success");
+    // Not awaited: the old generation drains while the new one serves.
     old.retire();
     await Promise.resolve();
   }
@@ -146,6 +150,7 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
       return current.id;
     },
     reload,
+    rejectReload: () => metrics.reload("rejected"),
     shutdown,
     finished: server.finished,
   });

@@ -92,6 +92,8 @@ export interface RunningCli {
   url: string;
   /** The JSON log events written to stdout so far. */
   events(): Record<string, unknown>[];
+  /** Sends `signal` and returns at once (e.g. SIGHUP to reload). */
+  signal(signal: Deno.Signal): void;
   /** Sends `signal`, waits for the exit, and returns everything the process wrote. */
   stop(signal?: Deno.Signal): Promise<CliResult>;
 }
@@ -168,6 +170,7 @@ export async function startCli(
   return {
     url,
     events: () => parseEvents(stdout.slice(0, stdout.lastIndexOf("\n") + 1)),
+    signal: (signal) => child.kill(signal),
     async stop(signal: Deno.Signal = "SIGTERM") {
       child.kill(signal);
       return await finish();
