@@ -29,7 +29,10 @@ export function createEngine(
     if (p.enabled) providers.set(p.name, createProvider(p));
   }
   const router = createRouter(config, providers, { random: deps.random });
-  const executor = createExecutor(config.routing, deps);
+  const timeouts = config.providers.filter((p) => p.enabled).map((p) => p.timeout_ms);
+  const executor = createExecutor(config.routing, deps, {
+    shortestTimeoutMs: timeouts.length > 0 ? Math.min(...timeouts) : undefined,
+  });
   const catalog = createCatalog([...providers.values()], router.virtualModels, config.models);
   return {
     config,

@@ -81,6 +81,7 @@ export type GatewayErrorCode =
   | "all_providers_failed"
   | "upstream_timeout"
   | "client_closed"
+  | "shutting_down"
   | "internal_error";
 
 /** A condition the gateway reports to its client in the OpenAI error shape. */

@@ -15,6 +15,8 @@ export interface ExecuteRequest {
   stream: boolean;
   /** The client's signal: aborts everything when the client leaves. */
   signal: AbortSignal;
+  /** Fires when the gateway stops waiting for in-flight work (end of the shutdown grace). */
+  shutdown?: AbortSignal;
   /** Sent upstream as `x-request-id` and given to observers. */
   requestId: string;
   /** Keep a stream's whole body for its summary (response middleware that reads bodies). */
@@ -60,14 +62,38 @@ export interface ExecutorDeps {
 
 /** The reason a client disconnect aborts upstream work with. */
 export const CLIENT_CLOSED = new GatewayError("client_closed", "the client closed the connection");
+/** The reason in-flight upstream work is aborted with when the shutdown grace period ends. */
+export const SHUTTING_DOWN = new GatewayError("shutting_down", "the gateway is shutting down");
+
+/** Ties an attempt's controller to the client and shutdown signals; returns the untie. */
+function linkAbort(request: ExecuteRequest, controller: AbortController): () => void {
+  if (request.signal.aborted) throw CLIENT_CLOSED;
+  if (request.shutdown?.aborted) throw SHUTTING_DOWN;
+  const onClient = () => controller.abort(CLIENT_CLOSED);
+  const onShutdown = () => controller.abort(SHUTTING_DOWN);
+  request.signal.addEventListener("abort", onClient);
+  request.shutdown?.addEventListener("abort", onShutdown);
+  return () => {
+    request.signal.removeEventListener("abort", onClient);
+    request.shutdown?.removeEventListener("abort", onShutdown);
+  };
+}
 
 /** Builds the executor for the routing configuration. */
-export function createExecutor(routing: RoutingConfig, deps: ExecutorDeps = {}): Executor {
+export function createExecutor(
+  routing: RoutingConfig,
+  deps: ExecutorDeps = {},
+  options: { shortestTimeoutMs?: number } = {},
+): Executor {
   const sleep = deps.sleep ?? abortableSleep;
   const random = deps.random ?? Math.random;
   const events = deps.events ?? NO_EVENTS;
   const breakers = new Map<string, CircuitBreaker>();
   const idle = new IdleWatch(Math.min(1000, Math.max(25, routing.stream_idle_timeout_ms / 4)));
+  // Attempt timeouts share one sweep too: no timer is armed and cleared per request.
+  const deadlines = new IdleWatch(
+    Math.min(250, Math.max(10, (options.shortestTimeoutMs ?? 30_000) / 8)),
+  );
 
   function breaker(name: string): CircuitBreaker {
     let b = breakers.get(name);
@@ -180,14 +206,12 @@ export function createExecutor(routing: RoutingConfig, deps: ExecutorDeps = {}):
     circuit: CircuitBreaker,
   ): Promise<Outcome> {
     const controller = new AbortController();
-    const onClientAbort = () => controller.abort(CLIENT_CLOSED);
-    if (request.signal.aborted) throw CLIENT_CLOSED;
-    request.signal.addEventListener("abort", onClientAbort);
+    const unlink = linkAbort(request, controller);
     const { provider, model } = target;
     const timeoutMs = provider.config.timeout_ms;
-    const timer = setTimeout(() => {
+    const deadline = deadlines.add(timeoutMs, () => {
       controller.abort(new ProviderError("timeout", `no answer within ${timeoutMs}ms`));
-    }, timeoutMs);
+    });
     let relaying = false;
     try {
       const result = await provider.send({
@@ -218,15 +242,15 @@ export function createExecutor(routing: RoutingConfig, deps: ExecutorDeps = {}):
         abort: (reason) => controller.abort(reason),
         keepBody: request.keepBody,
         onEnd: (ended: RelaySummary) => {
-          request.signal.removeEventListener("abort", onClientAbort);
+          unlink();
           if (ended.end.kind === "failed") circuit.onFailure();
           summarize(ended);
         },
       });
       return { ...base, kind: "stream", status: result.status, body: stream, summary };
     } finally {
-      clearTimeout(timer);
-      if (!relaying) request.signal.removeEventListener("abort", onClientAbort);
+      deadlines.remove(deadline);
+      if (!relaying) unlink();
     }
   }
 
@@ -267,7 +291,8 @@ async function readAll(
   signal: AbortSignal,
 ): Promise<Uint8Array<ArrayBuffer>> {
   try {
-    return await new Response(result.body).bytes();
+    // The provider's own reader (a fetch body's native read) beats draining a JS stream.
+    return await (result.bytes ? result.bytes() : new Response(result.body).bytes());
   } catch (err) {
     throw failureReason(err, signal);
   }

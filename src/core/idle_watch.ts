@@ -1,13 +1,14 @@
-/** One watched stream. */
-interface Watched {
+/** One watched deadline. */
+export interface Watched {
   last: number;
   limit: number;
   onIdle: () => void;
 }
 
 /**
- * Detects streams that went silent, with one shared interval instead of a timer per chunk:
- * touching a stream is a field write, so the hot path pays nothing for the idle timeout.
+ * Fires callbacks for entries not touched within their limit, with one shared interval instead
+ * of a timer per request or per chunk: arming, touching and disarming are a Set operation and a
+ * field write. A deadline fires up to one tick late; the tick is a fraction of the limits.
  */
 export class IdleWatch {
   readonly #entries = new Set<Watched>();
@@ -20,8 +21,8 @@ export class IdleWatch {
     this.#now = now;
   }
 
-  /** Starts watching; returns `touch` (call on every chunk) and `stop`. */
-  watch(limit: number, onIdle: () => void): { touch: () => void; stop: () => void } {
+  /** Starts watching: `onIdle` runs once if `touch` is not called for `limit` ms. */
+  add(limit: number, onIdle: () => void): Watched {
     const entry: Watched = { last: this.#now(), limit, onIdle };
     this.#entries.add(entry);
     if (this.#interval === undefined) {
@@ -29,15 +30,24 @@ export class IdleWatch {
       Deno.unrefTimer(interval);
       this.#interval = interval;
     }
-    return {
-      touch: () => {
-        entry.last = this.#now();
-      },
-      stop: () => this.#remove(entry),
-    };
+    return entry;
   }
 
-  /** Number of streams being watched. */
+  /** Restarts an entry's clock (a chunk arrived). */
+  touch(entry: Watched): void {
+    entry.last = this.#now();
+  }
+
+  /** Stops watching an entry. */
+  remove(entry: Watched): void {
+    this.#entries.delete(entry);
+    if (this.#entries.size === 0 && this.#interval !== undefined) {
+      clearInterval(this.#interval);
+      this.#interval = undefined;
+    }
+  }
+
+  /** Number of entries being watched. */
   get size(): number {
     return this.#entries.size;
   }
@@ -46,17 +56,9 @@ export class IdleWatch {
     const now = this.#now();
     for (const entry of this.#entries) {
       if (now - entry.last >= entry.limit) {
-        this.#remove(entry);
+        this.remove(entry);
         entry.onIdle();
       }
-    }
-  }
-
-  #remove(entry: Watched): void {
-    this.#entries.delete(entry);
-    if (this.#entries.size === 0 && this.#interval !== undefined) {
-      clearInterval(this.#interval);
-      this.#interval = undefined;
     }
   }
 }

@@ -64,7 +64,8 @@ export function relayStream(
       tailBytes -= tail.shift()!.byteLength;
     }
   }
-  const watch = options.idle.watch(options.idleTimeoutMs, () => {
+  const idle = options.idle;
+  const watch = idle.add(options.idleTimeoutMs, () => {
     options.abort(
       new ProviderError("idle_timeout", `no data for ${options.idleTimeoutMs}ms`),
     );
@@ -73,7 +74,7 @@ export function relayStream(
   function end(result: RelayEnd): void {
     if (ended) return;
     ended = true;
-    watch.stop();
+    idle.remove(watch);
     options.onEnd({ end: result, bytes, tail, body });
   }
 
@@ -90,7 +91,7 @@ export function relayStream(
           end({ kind: "done" });
           return;
         }
-        watch.touch();
+        idle.touch(watch);
         atEventBoundary = endsWithBlankLine(value, atEventBoundary);
         sent(value);
         controller.enqueue(value);

@@ -6,7 +6,8 @@ export interface Context {
   request: Request;
   /** Fires when the gateway's shutdown grace period ends: in-flight upstream work stops. */
   shutdown: AbortSignal;
-  url: URL;
+  /** The request's path (no query string), undecoded. */
+  path: string;
   /** `x-request-id` from the client, or a new one. */
   requestId: string;
   /** Client address, for logs. */

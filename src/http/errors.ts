@@ -15,6 +15,7 @@ const STATUS: Record<GatewayErrorCode, number> = {
   all_providers_failed: 502,
   upstream_timeout: 504,
   client_closed: 499,
+  shutting_down: 503,
   internal_error: 500,
 };
 

@@ -84,9 +84,7 @@ export function router(table: readonly Route[]): Handler {
   }
 
   return function dispatch(ctx: Context) {
-    const path = ctx.url.pathname.length > 1 && ctx.url.pathname.endsWith("/")
-      ? ctx.url.pathname.slice(0, -1)
-      : ctx.url.pathname;
+    const path = ctx.path.length > 1 && ctx.path.endsWith("/") ? ctx.path.slice(0, -1) : ctx.path;
     let methods = exact.get(path);
     if (methods === undefined) {
       for (const p of prefixed) {
@@ -98,7 +96,7 @@ export function router(table: readonly Route[]): Handler {
       }
     }
     if (methods === undefined) {
-      throw new GatewayError("not_found", `no route for ${ctx.request.method} ${ctx.url.pathname}`);
+      throw new GatewayError("not_found", `no route for ${ctx.request.method} ${ctx.path}`);
     }
     const handler = methods.get(ctx.request.method);
     if (handler === undefined) {

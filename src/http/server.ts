@@ -81,11 +81,10 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
       // A request stays on the generation it started on, even if a reload swaps meanwhile.
       const gen = current;
       gen.enter();
-      info.completed.catch(() => {}).finally(() => gen.leave());
       const ctx: Context = {
         request,
         shutdown: shutdownController.signal,
-        url: new URL(request.url),
+        path: pathOf(request.url),
         requestId: "",
         caller: null,
         remoteAddr: info.remoteAddr.hostname,
@@ -93,7 +92,16 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
         startedAt: performance.now(),
         state: {},
       };
-      return gen.handler(ctx);
+      return Promise.resolve(gen.handler(ctx)).then((res) => {
+        // A stream is in flight until it ends; a buffered answer once it is handed over.
+        if (ctx.completion !== undefined && ctx.state["gateway.stream"] === true) {
+          ctx.completion.finally(() => gen.leave());
+        } else gen.leave();
+        return res;
+      }, (err) => {
+        gen.leave();
+        throw err;
+      });
     });
   } catch (err) {
     current.retire();
@@ -154,4 +162,14 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
     shutdown,
     finished: server.finished,
   });
+}
+
+/** The path of an absolute URL, without parsing the whole URL (it is needed on every request). */
+export function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const query = url.indexOf("?", start);
+  const hash = url.indexOf("#", start);
+  const end = query < 0 ? (hash < 0 ? url.length : hash) : query;
+  return url.slice(start, end);
 }

@@ -39,8 +39,10 @@ export interface RoutedRequest {
  * The body object is kept (not copied) so it is serialised once per target.
  */
 export function validateRequest(endpoint: Endpoint, body: JsonObject): RoutedRequest {
-  const result = SCHEMAS[endpoint].safeParse(body);
-  if (!result.success) {
+  // The common, well-formed request skips the schema; zod runs when something looks off, to
+  // name the field precisely.
+  const result = looksValid(endpoint, body) ? undefined : SCHEMAS[endpoint].safeParse(body);
+  if (result !== undefined && !result.success) {
     const issue = result.error.issues[0]!;
     const param = issue.path.map(String).join(".") || null;
     throw new GatewayError(
@@ -60,4 +62,26 @@ export function validateRequest(endpoint: Endpoint, body: JsonObject): RoutedReq
     );
   }
   return { model, fallbacks, stream: body.stream === true };
+}
+
+/** A cheap check of the fields the gateway reads; false means "let the schema explain". */
+function looksValid(endpoint: Endpoint, body: JsonObject): boolean {
+  if (typeof body.model !== "string" || body.model === "" || body.models !== undefined) {
+    return false;
+  }
+  if (body.stream !== undefined && typeof body.stream !== "boolean") return false;
+  if (body.stream_options !== undefined) return false;
+  if (endpoint === "chat") {
+    const messages = body.messages;
+    if (!Array.isArray(messages) || messages.length === 0) return false;
+    for (const m of messages) {
+      if (typeof m !== "object" || m === null || typeof m.role !== "string") return false;
+    }
+    return true;
+  }
+  if (endpoint === "embeddings") {
+    return body.stream === undefined &&
+      (typeof body.input === "string" || (Array.isArray(body.input) && body.input.length > 0));
+  }
+  return typeof body.prompt === "string" || Array.isArray(body.prompt);
 }

@@ -27,7 +27,7 @@ export function accessLog(logger: Logger, quiet: ReadonlySet<string>): Middlewar
       }
       res = responseForError(err);
     }
-    const level = quiet.has(ctx.url.pathname) ? "debug" : "info";
+    const level = quiet.has(ctx.path) ? "debug" : "info";
     if (!logger.enabled(level)) return res;
     const status = res.status;
     if (ctx.completion === undefined) {
@@ -44,7 +44,7 @@ export function accessLog(logger: Logger, quiet: ReadonlySet<string>): Middlewar
 function fields(ctx: Context, status: number, durationMs: number): LogFields {
   return {
     "http.request.method": ctx.request.method,
-    "url.path": ctx.url.pathname,
+    "url.path": ctx.path,
     "http.response.status_code": status,
     "event.duration": Math.round(durationMs * 1e6),
     "client.address": ctx.remoteAddr,

@@ -43,7 +43,7 @@ export function authenticate(
   }
 
   return async function authMiddleware(ctx: Context, next) {
-    if (!config.enabled || options.open.has(ctx.url.pathname)) return next();
+    if (!config.enabled || options.open.has(ctx.path)) return next();
     const credential = credentialOf(ctx.request.headers);
     if (credential === null) {
       throw new GatewayError(

@@ -69,7 +69,7 @@ export function rateLimit(
   }
 
   return async function rateLimitMiddleware(ctx: Context, next) {
-    if (!config.enabled || options.open.has(ctx.url.pathname)) return next();
+    if (!config.enabled || options.open.has(ctx.path)) return next();
     const key = limitKey(ctx);
     const rule = ruleFor(config, ctx.caller);
     const decision = await decide(key, rule);

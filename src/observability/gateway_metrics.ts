@@ -104,7 +104,7 @@ export function createGatewayMetrics(
   }
 
   function record(ctx: Context, status: number, seconds: number): void {
-    const route = options.routes.has(ctx.url.pathname) ? ctx.url.pathname : "other";
+    const route = options.routes.has(ctx.path) ? ctx.path : "other";
     const p = provider(ctx.state["gateway.provider"] as string | undefined);
     const m = model(p, ctx.state["gateway.model"] as string | undefined);
     requests.inc({ route, provider: p, model: m, status: String(status) });

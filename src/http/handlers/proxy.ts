@@ -54,7 +54,8 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
       body,
       stream: routed.stream,
       // The client leaving or the gateway stopping both end the upstream call.
-      signal: AbortSignal.any([ctx.request.signal, ctx.shutdown]),
+      signal: ctx.request.signal,
+      shutdown: ctx.shutdown,
       requestId: ctx.requestId,
       keepBody,
     });
@@ -84,15 +85,16 @@ function respond(ctx: Context, outcome: Outcome): Response {
   ctx.state["gateway.provider"] = provider;
   ctx.state["gateway.model"] = model;
   ctx.state["gateway.attempts"] = attempts;
-  const headers = new Headers({
+  // A plain record: the Response constructor copies it once, with no Headers object in between.
+  const headers: Record<string, string> = {
     "content-type": outcome.contentType,
     [SERVED_BY_PROVIDER]: provider,
     [SERVED_BY_MODEL]: model,
     [ATTEMPTS]: String(attempts),
-  });
+  };
   if (outcome.kind === "stream") {
-    headers.set("cache-control", "no-cache");
-    headers.set("x-accel-buffering", "no");
+    headers["cache-control"] = "no-cache";
+    headers["x-accel-buffering"] = "no";
   }
   return new Response(outcome.body, { status: outcome.status, headers });
 }

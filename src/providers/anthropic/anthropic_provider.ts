@@ -4,6 +4,7 @@ import { isRecord, type JsonObject } from "../../core/json.ts";
 import {
   callUpstream,
   errorFromFetch,
+  headerRecord,
   joinUrl,
   jsonResult,
   readJson,
@@ -27,7 +28,7 @@ export function createAnthropicProvider(config: ProviderConfig): Provider {
   const client = Deno.createHttpClient({});
   const messagesUrl = joinUrl(config.target_url, "/v1/messages");
   const modelsUrl = joinUrl(config.target_url, "/v1/models");
-  const headers = buildHeaders(config);
+  const headers = headerRecord(buildHeaders(config));
   const translated: TranslationCache = new WeakMap();
 
   async function send(call: ProviderCall): Promise<ProviderResult> {
@@ -92,7 +93,12 @@ function requestText(config: ProviderConfig, call: ProviderCall, cache: Translat
 /** Follows the model list's `after_id` cursor page by page, up to MAX_MODEL_PAGES. */
 async function listAllModels(
   provider: string,
-  req: { url: string; headers: Headers; client: Deno.HttpClient; signal: AbortSignal },
+  req: {
+    url: string;
+    headers: Record<string, string>;
+    client: Deno.HttpClient;
+    signal: AbortSignal;
+  },
 ): Promise<ProviderModel[]> {
   const models: ProviderModel[] = [];
   let after: string | undefined;

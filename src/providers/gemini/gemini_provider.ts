@@ -1,7 +1,13 @@
 import type { ProviderConfig } from "../../config/types.ts";
 import { ProviderError } from "../../core/errors.ts";
 import { isRecord, type JsonObject } from "../../core/json.ts";
-import { callUpstream, jsonResult, readJson, unsupportedEndpoint } from "../http_util.ts";
+import {
+  callUpstream,
+  headerRecord,
+  jsonResult,
+  readJson,
+  unsupportedEndpoint,
+} from "../http_util.ts";
 import type { Provider, ProviderCall, ProviderModel, ProviderResult } from "../provider.ts";
 import { translateSse } from "../sse_translate.ts";
 import { toGeminiEmbedRequest, toGeminiRequest } from "./request.ts";
@@ -45,8 +51,8 @@ interface GeminiUpstream {
   client: Deno.HttpClient;
   /** `{root}/{version}`, e.g. `https://generativelanguage.googleapis.com/v1beta`. */
   apiRoot: string;
-  headers: Headers;
-  streamHeaders: Headers;
+  headers: Record<string, string>;
+  streamHeaders: Record<string, string>;
   /** Translated chat bodies per OpenAI body: the translation does not depend on the model. */
   translated: WeakMap<object, string>;
 }
@@ -54,9 +60,8 @@ interface GeminiUpstream {
 /** Native adapter for Google's Gemini (Generative Language) API behind the OpenAI surface. */
 export function createGeminiProvider(config: ProviderConfig): Provider {
   const { root, version } = geminiBase(config);
-  const headers = buildHeaders(config);
-  const streamHeaders = new Headers(headers);
-  streamHeaders.set("accept", "text/event-stream");
+  const headers = headerRecord(buildHeaders(config));
+  const streamHeaders = { ...headers, accept: "text/event-stream" };
   const upstream: GeminiUpstream = {
     name: config.name,
     // One client per provider: its own keep-alive pool, so one slow provider can't starve another.

@@ -1,7 +1,7 @@
 import type { ProviderConfig } from "../../config/types.ts";
 import { ProviderError } from "../../core/errors.ts";
 import { isRecord } from "../../core/json.ts";
-import { callUpstream, joinUrl, readJson } from "../http_util.ts";
+import { callUpstream, headerRecord, joinUrl, readJson } from "../http_util.ts";
 import type {
   Endpoint,
   Provider,
@@ -54,10 +54,9 @@ export function createOpenAICompatible(
 ): Provider {
   // One client per provider: its own keep-alive pool, so one slow provider cannot starve another.
   const client = Deno.createHttpClient({});
-  const baseHeaders = new Headers(options.headers);
-  baseHeaders.set("content-type", "application/json");
-  const streamHeaders = new Headers(baseHeaders);
-  streamHeaders.set("accept", "text/event-stream");
+  const baseHeaders = headerRecord(options.headers);
+  baseHeaders["content-type"] = "application/json";
+  const streamHeaders = { ...baseHeaders, accept: "text/event-stream" };
 
   async function send(call: ProviderCall): Promise<ProviderResult> {
     const res = await callUpstream(config.name, {
@@ -73,6 +72,7 @@ export function createOpenAICompatible(
       contentType: res.headers.get("content-type") ??
         (call.stream ? "text/event-stream" : "application/json"),
       body: res.body!,
+      bytes: () => res.bytes(),
     };
   }
 
