@@ -109,6 +109,9 @@ export const authSchema = z.preprocess(
       names.set(key.name, names.get(key.name) ?? i);
       if (typeof key.sha256 === "string") hashes.set(key.sha256, hashes.get(key.sha256) ?? i);
     });
+    if (raw.algorithms.length === 0) {
+      ctx.addIssue({ code: "custom", path: ["algorithms"], message: "must list at least one" });
+    }
     for (const [i, alg] of raw.algorithms.entries()) {
       if (alg === "none" || alg.startsWith("HS")) {
         ctx.addIssue({

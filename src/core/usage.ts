@@ -1,6 +1,8 @@
 import { isRecord } from "./json.ts";
 
 const encoder = new TextEncoder();
+// Whole-buffer decoding keeps no state, so one decoder serves every call.
+const decoder = new TextDecoder();
 const EVENT_END = /\r?\n\r?\n/;
 
 /** Token counts as providers report them (OpenAI's `usage`). */
@@ -25,7 +27,7 @@ export function toUsage(value: unknown): Usage | null {
  * parsing the body: usage comes last in OpenAI's answers and in a stream's final chunk.
  */
 export function usageFromTail(chunks: readonly Uint8Array[]): Usage | null {
-  const text = new TextDecoder().decode(concat(chunks));
+  const text = decoder.decode(concat(chunks));
   const at = text.lastIndexOf('"usage"');
   if (at < 0) return null;
   const open = text.indexOf("{", at);

@@ -1,5 +1,11 @@
-import { createOidcVerifier, type OidcVerifier } from "../auth/oidc.ts";
-import type { GatewayConfig, ProviderConfig, RateLimitConfig } from "../config/types.ts";
+import type { Caller } from "../auth/caller.ts";
+import type { OidcVerifier } from "../auth/oidc.ts";
+import type {
+  GatewayConfig,
+  OidcConfig,
+  ProviderConfig,
+  RateLimitConfig,
+} from "../config/types.ts";
 import { createEngine, type Engine } from "../core/engine.ts";
 import type { ExecutionEvents } from "../core/events.ts";
 import type { ExecutorDeps } from "../core/executor.ts";
@@ -14,7 +20,6 @@ import type { Provider } from "../providers/provider.ts";
 import { createProvider as registryProvider } from "../providers/registry.ts";
 import type { RateLimiter } from "../ratelimit/limiter.ts";
 import { createMemoryLimiter } from "../ratelimit/memory.ts";
-import { createRedisLimiter } from "../ratelimit/redis.ts";
 import type { Handler, Middleware } from "./context.ts";
 import { compose } from "./middleware.ts";
 import { OPEN_PATHS, QUIET_PATHS, router, routes } from "./routes.ts";
@@ -158,17 +163,33 @@ function buildStores(config: GatewayConfig, old: Stores | null): Stores {
       ? null
       : old?.verifierKey === verifierKey
       ? old.verifier
-      : createOidcVerifier(config.auth.oidc!),
+      : lazyVerifier(config.auth.oidc!),
   };
 }
 
 function createLimiter(config: RateLimitConfig): RateLimiter {
   if (config.backend === "memory") return createMemoryLimiter();
-  return createRedisLimiter({
-    address: config.redis_address,
-    password: config.redis_password,
-    db: config.redis_db,
-  });
+  // The Redis client takes ~200 ms to load: only a gateway that uses it pays for it.
+  const ready = import("../ratelimit/redis.ts").then((m) =>
+    m.createRedisLimiter({
+      address: config.redis_address,
+      password: config.redis_password,
+      db: config.redis_db,
+    })
+  );
+  return {
+    check: async (key, rule) => (await ready).check(key, rule),
+    addTokens: async (key, rule, tokens) => (await ready).addTokens(key, rule, tokens),
+    close: async () => (await ready).close(),
+  };
+}
+
+/** An OIDC verifier whose JWT library is loaded only when auth uses an issuer. */
+function lazyVerifier(config: OidcConfig): OidcVerifier {
+  const ready = import("../auth/oidc.ts").then((m) => m.createOidcVerifier(config));
+  // A misconfiguration surfaces in the log at start-up, not only at the first request.
+  ready.catch(() => {});
+  return { verify: async (token: string): Promise<Caller> => (await ready).verify(token) };
 }
 
 /** Fans executor events out to several observers. */

@@ -1,5 +1,6 @@
-import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import type { ExecutionEvents } from "../core/events.ts";
+// Loaded only when Deno's OpenTelemetry is on: the API module costs start-up time otherwise.
+const api = otelEnabled() ? await import("@opentelemetry/api") : null;
+import { type ExecutionEvents, NO_EVENTS } from "../core/events.ts";
 
 /**
  * OpenTelemetry spans for upstream attempts. With `OTEL_DENO=true`, Deno exports them with its
@@ -7,6 +8,9 @@ import type { ExecutionEvents } from "../core/events.ts";
  * is a no-op and this costs next to nothing.
  */
 export function tracingEvents(): ExecutionEvents {
+  // Without Deno's exporter every span would be a no-op: skip building them per attempt.
+  if (api === null) return NO_EVENTS;
+  const { SpanKind, SpanStatusCode, trace } = api;
   const tracer = trace.getTracer("llm-gateway");
   return {
     attempt(info) {
@@ -37,4 +41,15 @@ export function tracingEvents(): ExecutionEvents {
       trace.getActiveSpan()?.addEvent("fallback", { "gateway.from": from, "gateway.to": to });
     },
   };
+}
+
+/** Whether Deno's built-in OpenTelemetry is on (`OTEL_DENO=true` or `1`). */
+function otelEnabled(): boolean {
+  try {
+    const value = Deno.env.get("OTEL_DENO")?.toLowerCase();
+    return value === "true" || value === "1";
+  } catch {
+    // No --allow-env: then Deno cannot have been told to export either.
+    return false;
+  }
 }
