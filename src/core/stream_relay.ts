@@ -17,7 +17,7 @@ export interface RelaySummary {
   end: RelayEnd;
   /** Bytes sent to the client. */
   bytes: number;
-  /** The last chunks (at least TAIL_BYTES of them when the stream was that long). */
+  /** The stream's last bytes (up to TAIL_BYTES), as one or more pieces in order. */
   tail: Uint8Array[];
   /** The whole body, when `keepBody` was asked for. */
   body?: Uint8Array[];
@@ -50,20 +50,30 @@ export function relayStream(
   let atEventBoundary = endsWithBlankLine(first, true);
   let ended = false;
   let bytes = 0;
-  let tailBytes = 0;
-  const tail: Uint8Array[] = [];
+  // The tail is copied into one fixed buffer: a chunk from fetch is a view into a 64 KiB
+  // buffer, and keeping the view would keep all of it alive for the stream's lifetime.
+  const tail = new Uint8Array(TAIL_BYTES);
+  let tailLength = 0;
   const body: Uint8Array[] | undefined = options.keepBody ? [] : undefined;
 
-  // Chunks are kept by reference (no copy): the tail only costs the last few KB.
   function sent(chunk: Uint8Array): void {
     bytes += chunk.byteLength;
-    body?.push(chunk);
-    tail.push(chunk);
-    tailBytes += chunk.byteLength;
-    while (tail.length > 1 && tailBytes - tail[0]!.byteLength >= TAIL_BYTES) {
-      tailBytes -= tail.shift()!.byteLength;
+    body?.push(chunk.slice());
+    const n = chunk.byteLength;
+    if (n >= TAIL_BYTES) {
+      tail.set(chunk.subarray(n - TAIL_BYTES));
+      tailLength = TAIL_BYTES;
+    } else if (tailLength + n <= TAIL_BYTES) {
+      tail.set(chunk, tailLength);
+      tailLength += n;
+    } else {
+      const keep = TAIL_BYTES - n;
+      tail.copyWithin(0, tailLength - keep, tailLength);
+      tail.set(chunk, keep);
+      tailLength = TAIL_BYTES;
     }
   }
+
   const idle = options.idle;
   const watch = idle.add(options.idleTimeoutMs, () => {
     options.abort(
@@ -75,7 +85,7 @@ export function relayStream(
     if (ended) return;
     ended = true;
     idle.remove(watch);
-    options.onEnd({ end: result, bytes, tail, body });
+    options.onEnd({ end: result, bytes, tail: [tail.subarray(0, tailLength)], body });
   }
 
   return new ReadableStream<Uint8Array>({

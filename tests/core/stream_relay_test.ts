@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { IdleWatch } from "../../src/core/idle_watch.ts";
+import { relayStream, type RelaySummary } from "../../src/core/stream_relay.ts";
+import { usageFromTail } from "../../src/core/usage.ts";
+
+const encoder = new TextEncoder();
+
+function chunks(parts: string[]): ReadableStreamDefaultReader<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const p of parts) controller.enqueue(encoder.encode(p));
+      controller.close();
+    },
+  }).getReader();
+}
+
+Deno.test("the relay keeps exactly the stream's last 4 KB, across chunk sizes, for usage", async () => {
+  const events = Array.from(
+    { length: 300 },
+    (_, i) => `data: {"choices":[{"delta":{"content":"piece ${i}"}}]}\n\n`,
+  );
+  const usage =
+    'data: {"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":300,"total_tokens":307}}\n\n';
+  // The usage event arrives split over three reads, after many small ones and one large one.
+  const parts = [
+    ...events.slice(0, 250),
+    events.slice(250).join(""),
+    usage.slice(0, 20),
+    usage.slice(20, 50),
+    usage.slice(50),
+    "data: [DONE]\n\n",
+  ];
+  const all = parts.join("");
+  let summary: RelaySummary | undefined;
+  const stream = relayStream(encoder.encode("data: first\n\n"), chunks(parts), {
+    idle: new IdleWatch(1000),
+    idleTimeoutMs: 60_000,
+    abort: () => {},
+    label: "test/model",
+    onEnd: (s) => summary = s,
+  });
+  const text = await new Response(stream).text();
+  assert.equal(text, "data: first\n\n" + all);
+  assert.ok(summary);
+  assert.equal(summary.end.kind, "done");
+  assert.equal(summary.bytes, encoder.encode("data: first\n\n" + all).byteLength);
+  const tail = new TextDecoder().decode(summary.tail[0]);
+  assert.equal(tail.length, 4096);
+  assert.ok(("data: first\n\n" + all).endsWith(tail));
+  assert.deepEqual(usageFromTail(summary.tail), {
+    prompt_tokens: 7,
+    completion_tokens: 300,
+    total_tokens: 307,
+  });
+});
