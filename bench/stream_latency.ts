@@ -1,0 +1,210 @@
+/** Streaming: time to first chunk and inter-chunk gaps per contender, seen by a separate probe. */
+import { BENCH_DIR, type Contender, CONTENDERS, ROOT } from "./contenders.ts";
+import { sleep, spawn } from "./procs.ts";
+import { deltaMs, heading, int, ms, table, type TargetCheck } from "./report.ts";
+import { percentile, round } from "./stats.ts";
+import type { LatencyResult } from "./stream_probe.ts";
+
+/** One contender's streams, pooled over the rounds. */
+export interface LatencySummary {
+  streams: number;
+  failed: number;
+  ttfc_p50_ms: number | null;
+  ttfc_p99_ms: number | null;
+  gap_p50_ms: number | null;
+  gap_p99_ms: number | null;
+  gap_max_ms: number | null;
+  gaps: number;
+  /** Gaps under 5 ms: events bunched together on the way. */
+  gaps_under_5ms: number;
+  /** Gaps over twice the upstream's: an event held back on the way. */
+  gaps_over_2x: number;
+  reads: number;
+  /** Socket reads that carried more than one event. */
+  coalesced_reads: number;
+  errors: string[];
+}
+
+/** The streaming section's data. */
+export interface StreamingResult {
+  chunks: number;
+  gap_ms: number;
+  streams_per_round: number;
+  concurrency: number;
+  rounds: number;
+  per: Record<Contender, LatencySummary>;
+  /** Time to first chunk over direct's, ms. */
+  added_ttfc_ms: {
+    baseline_p50: number | null;
+    baseline_p99: number | null;
+    gateway_p50: number | null;
+    gateway_p99: number | null;
+  };
+}
+
+/** The gateway may add at most this much to the time to first chunk, at p50. */
+export const ADDED_TTFC_TARGET_MS = 1;
+/** Gaps shorter than this mean events were bunched (coalesced or burst). */
+export const BUNCHED_GAP_MS = 5;
+
+/** Runs a probe process and returns what it printed (one JSON object). */
+export async function runProbe(args: readonly string[]): Promise<unknown> {
+  const proc = spawn("probe", [
+    Deno.execPath(),
+    "run",
+    "-A",
+    `${BENCH_DIR}stream_probe.ts`,
+    ...args,
+  ], {
+    cwd: ROOT,
+    output: "piped",
+    raiseFdLimit: true,
+    lifeline: true,
+  });
+  const out = await proc.child.output();
+  const text = new TextDecoder().decode(out.stdout).trim();
+  if (!out.success) throw new Error(`stream probe failed (${out.code}): ${text}`);
+  return JSON.parse(text.slice(text.lastIndexOf("\n") + 1));
+}
+
+/** Runs the probe against every contender, `rounds` times in rotating order. */
+export async function measureStreaming(
+  urls: Record<Contender, string>,
+  options: { streams: number; concurrency: number; chunks: number; gapMs: number; rounds: number },
+): Promise<StreamingResult> {
+  const pooled = Object.fromEntries(CONTENDERS.map((c) => [c, [] as LatencyResult[]])) as Record<
+    Contender,
+    LatencyResult[]
+  >;
+  for (let round = 0; round < options.rounds; round++) {
+    const order = CONTENDERS.map((_, i) => CONTENDERS[(i + round) % CONTENDERS.length]!);
+    for (const contender of order) {
+      const result = await runProbe([
+        "latency",
+        "--url",
+        `${urls[contender]}/v1/chat/completions`,
+        "--streams",
+        String(options.streams),
+        "--concurrency",
+        String(options.concurrency),
+        "--chunks",
+        String(options.chunks),
+        "--gap-ms",
+        String(options.gapMs),
+      ]) as LatencyResult;
+      pooled[contender].push(result);
+      await sleep(500);
+    }
+  }
+  const per = Object.fromEntries(
+    CONTENDERS.map((c) => [c, summarize(pooled[c], options.gapMs)]),
+  ) as Record<Contender, LatencySummary>;
+  const added = (c: Contender, key: "ttfc_p50_ms" | "ttfc_p99_ms") =>
+    round((per[c][key] ?? NaN) - (per.direct[key] ?? NaN), 3);
+  return {
+    chunks: options.chunks,
+    gap_ms: options.gapMs,
+    streams_per_round: options.streams,
+    concurrency: options.concurrency,
+    rounds: options.rounds,
+    per,
+    added_ttfc_ms: {
+      baseline_p50: added("baseline", "ttfc_p50_ms"),
+      baseline_p99: added("baseline", "ttfc_p99_ms"),
+      gateway_p50: added("gateway", "ttfc_p50_ms"),
+      gateway_p99: added("gateway", "ttfc_p99_ms"),
+    },
+  };
+}
+
+function summarize(results: readonly LatencyResult[], gapMs: number): LatencySummary {
+  const ttfc = results.flatMap((r) => r.ttfc_ms);
+  const gaps = results.flatMap((r) => r.gaps_ms);
+  return {
+    streams: results.reduce((n, r) => n + r.streams, 0),
+    failed: results.reduce((n, r) => n + r.failed, 0),
+    ttfc_p50_ms: round(percentile(ttfc, 50), 3),
+    ttfc_p99_ms: round(percentile(ttfc, 99), 3),
+    gap_p50_ms: round(percentile(gaps, 50), 3),
+    gap_p99_ms: round(percentile(gaps, 99), 3),
+    gap_max_ms: round(percentile(gaps, 100), 3),
+    gaps: gaps.length,
+    gaps_under_5ms: gaps.filter((g) => g < BUNCHED_GAP_MS).length,
+    gaps_over_2x: gaps.filter((g) => g > 2 * gapMs).length,
+    reads: results.reduce((n, r) => n + r.reads, 0),
+    coalesced_reads: results.reduce((n, r) => n + r.coalesced_reads, 0),
+    errors: results.flatMap((r) => r.errors).slice(0, 5),
+  };
+}
+
+/** The streaming section of the report. */
+export function renderStreaming(r: StreamingResult): { text: string; checks: TargetCheck[] } {
+  const rows = CONTENDERS.map((c) => {
+    const s = r.per[c];
+    return [
+      c,
+      ms(s.ttfc_p50_ms),
+      ms(s.ttfc_p99_ms),
+      c === "direct" ? "—" : deltaMs(r.added_ttfc_ms[`${c}_p50`] ?? NaN),
+      ms(s.gap_p50_ms),
+      ms(s.gap_p99_ms),
+      ms(s.gap_max_ms),
+      int(s.gaps_under_5ms),
+      int(s.gaps_over_2x),
+      `${int(s.coalesced_reads)}/${int(s.reads)}`,
+      `${int(s.failed)}/${int(s.streams)}`,
+    ];
+  });
+  const g = r.per.gateway;
+  const d = r.per.direct;
+  const addedP50 = r.added_ttfc_ms.gateway_p50;
+  const asSent = g.coalesced_reads === 0 && g.gaps_under_5ms === 0 && g.gaps_over_2x === 0 &&
+    g.failed === 0;
+  const checks: TargetCheck[] = [
+    {
+      section: "streaming",
+      target: `gateway added time to first chunk < ${ADDED_TTFC_TARGET_MS} ms at p50`,
+      measured: deltaMs(addedP50 ?? NaN),
+      pass: addedP50 !== null && addedP50 < ADDED_TTFC_TARGET_MS,
+    },
+    {
+      section: "streaming",
+      target: "gateway added time to first chunk at p99",
+      measured: deltaMs(r.added_ttfc_ms.gateway_p99 ?? NaN),
+      pass: null,
+    },
+    {
+      section: "streaming",
+      target: `chunks arrive as sent: no coalesced read, no gap < ${BUNCHED_GAP_MS} ms or > ` +
+        `${2 * r.gap_ms} ms, no failed stream`,
+      measured: `${g.coalesced_reads} coalesced, ${g.gaps_under_5ms} short, ${g.gaps_over_2x} ` +
+        `long, ${g.failed} failed (direct: ${d.coalesced_reads}, ${d.gaps_under_5ms}, ` +
+        `${d.gaps_over_2x}, ${d.failed})`,
+      pass: asSent,
+    },
+  ];
+  const text = [
+    heading(
+      `Streaming: ${r.streams_per_round} streams x ${r.rounds} round(s) per contender, ` +
+        `${r.concurrency} at a time; upstream sends ${r.chunks} chunks ${r.gap_ms} ms apart + [DONE]`,
+    ),
+    table(
+      [
+        "contender",
+        "TTFC p50",
+        "TTFC p99",
+        "TTFC p50 over direct",
+        "gap p50",
+        "gap p99",
+        "gap max",
+        "gaps<5ms",
+        `gaps>${2 * r.gap_ms}ms`,
+        "coalesced reads",
+        "failed",
+      ],
+      rows,
+    ),
+    "TTFC: request written -> first SSE event read, on a fresh connection (raw HTTP/1.1 probe).",
+  ].join("\n");
+  return { text, checks };
+}
