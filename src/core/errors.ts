@@ -111,3 +111,14 @@ export function describeAttempt(a: AttemptRecord): string {
   const what = a.kind === "http" ? `HTTP ${a.status}` : a.kind.replace("_", " ");
   return `${a.provider}/${a.model}: ${what}`;
 }
+
+/**
+ * Classifies a failed upstream call or read: a `ProviderError` as it is, the abort reason when
+ * the attempt was aborted (timeout, client gone, shutdown), otherwise a network error.
+ */
+export function failureOf(err: unknown, signal: AbortSignal, context: string): unknown {
+  if (err instanceof ProviderError) return err;
+  if (signal.aborted) return signal.reason ?? err;
+  const detail = err instanceof Error ? err.message : String(err);
+  return new ProviderError("network", `${context}: ${detail}`, { cause: err });
+}

@@ -1,7 +1,13 @@
 import type { RoutingConfig } from "../config/types.ts";
 import type { Endpoint, ProviderResult } from "../providers/provider.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
-import { type AttemptRecord, describeAttempt, GatewayError, ProviderError } from "./errors.ts";
+import {
+  type AttemptRecord,
+  describeAttempt,
+  failureOf,
+  GatewayError,
+  ProviderError,
+} from "./errors.ts";
 import { type ExecutionEvents, NO_EVENTS } from "./events.ts";
 import { IdleWatch } from "./idle_watch.ts";
 import type { JsonObject } from "./json.ts";
@@ -294,7 +300,7 @@ async function readAll(
     // The provider's own reader (a fetch body's native read) beats draining a JS stream.
     return await (result.bytes ? result.bytes() : new Response(result.body).bytes());
   } catch (err) {
-    throw failureReason(err, signal);
+    throw failureOf(err, signal, "connection broke while reading");
   }
 }
 
@@ -311,16 +317,8 @@ async function readFirst(
     }
   } catch (err) {
     reader.cancel().catch(() => {});
-    throw failureReason(err, signal);
+    throw failureOf(err, signal, "connection broke while reading");
   }
-}
-
-/** Maps a read failure to the abort reason (timeout, client gone) or a network error. */
-function failureReason(err: unknown, signal: AbortSignal): unknown {
-  if (err instanceof ProviderError) return err;
-  if (signal.aborted) return signal.reason;
-  const detail = err instanceof Error ? err.message : String(err);
-  return new ProviderError("network", `connection broke while reading: ${detail}`, { cause: err });
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {

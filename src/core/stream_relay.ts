@@ -17,8 +17,8 @@ export interface RelaySummary {
   end: RelayEnd;
   /** Bytes sent to the client. */
   bytes: number;
-  /** The stream's last bytes (up to TAIL_BYTES), as one or more pieces in order. */
-  tail: Uint8Array[];
+  /** The stream's last bytes (up to TAIL_BYTES). */
+  tail: Uint8Array;
   /** The whole body, when `keepBody` was asked for. */
   body?: Uint8Array[];
 }
@@ -85,7 +85,7 @@ export function relayStream(
     if (ended) return;
     ended = true;
     idle.remove(watch);
-    options.onEnd({ end: result, bytes, tail: [tail.subarray(0, tailLength)], body });
+    options.onEnd({ end: result, bytes, tail: tail.subarray(0, tailLength), body });
   }
 
   return new ReadableStream<Uint8Array>({

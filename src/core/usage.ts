@@ -26,8 +26,8 @@ export function toUsage(value: unknown): Usage | null {
  * Finds the last `"usage": {...}` in the end of a body (a JSON answer or an SSE stream) without
  * parsing the body: usage comes last in OpenAI's answers and in a stream's final chunk.
  */
-export function usageFromTail(chunks: readonly Uint8Array[]): Usage | null {
-  const text = decoder.decode(concat(chunks));
+export function usageFromTail(tail: Uint8Array): Usage | null {
+  const text = decoder.decode(tail);
   const at = text.lastIndexOf('"usage"');
   if (at < 0) return null;
   const open = text.indexOf("{", at);
@@ -46,17 +46,6 @@ export function usageFromTail(chunks: readonly Uint8Array[]): Usage | null {
     }
   }
   return null;
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const all = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let offset = 0;
-  for (const c of chunks) {
-    all.set(c, offset);
-    offset += c.byteLength;
-  }
-  return all;
 }
 
 /**

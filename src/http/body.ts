@@ -1,5 +1,5 @@
 import { GatewayError } from "../core/errors.ts";
-import { isRecord, type JsonObject } from "../core/json.ts";
+import { concatBytes, isRecord, type JsonObject } from "../core/json.ts";
 
 /** Reads and parses a JSON object body, refusing bodies over `limit` bytes before buffering them. */
 export async function readJsonBody(request: Request, limit: number): Promise<JsonObject> {
@@ -39,19 +39,7 @@ async function readLimited(request: Request, limit: number): Promise<string> {
     }
     parts.push(value);
   }
-  return decode(parts, size);
-}
-
-function decode(parts: Uint8Array[], size: number): string {
-  const decoder = new TextDecoder();
-  if (parts.length === 1) return decoder.decode(parts[0]);
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    all.set(part, offset);
-    offset += part.byteLength;
-  }
-  return decoder.decode(all);
+  return new TextDecoder().decode(concatBytes(parts));
 }
 
 function tooLarge(limit: number): GatewayError {

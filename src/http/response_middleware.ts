@@ -1,5 +1,6 @@
 import type { AttemptRecord } from "../core/errors.ts";
 import type { Outcome } from "../core/executor.ts";
+import { concatBytes } from "../core/json.ts";
 import { type Usage, usageFromTail } from "../core/usage.ts";
 import type { Context } from "./context.ts";
 
@@ -63,7 +64,7 @@ export function completionOf(
       duration_ms: performance.now() - ctx.startedAt,
       bytes: s.bytes,
       usage: usageFromTail(s.tail),
-      body: s.body === undefined ? undefined : concatChunks(s.body),
+      body: s.body === undefined ? undefined : concatBytes(s.body),
     }));
   }
   const bytes = outcome.kind === "complete" ? outcome.body : new TextEncoder().encode(outcome.body);
@@ -73,20 +74,10 @@ export function completionOf(
     duration_ms: performance.now() - ctx.startedAt,
     bytes: bytes.byteLength,
     usage: outcome.kind === "complete"
-      ? usageFromTail([bytes.subarray(Math.max(0, bytes.byteLength - TAIL_BYTES))])
+      ? usageFromTail(bytes.subarray(Math.max(0, bytes.byteLength - TAIL_BYTES)))
       : null,
     body: bytes,
   });
-}
-
-function concatChunks(chunks: readonly Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let offset = 0;
-  for (const c of chunks) {
-    all.set(c, offset);
-    offset += c.byteLength;
-  }
-  return all;
 }
 
 /** Calls every middleware's hooks for one response; a throwing hook is reported, not propagated. */
@@ -105,9 +96,12 @@ export function runResponseMiddleware(
     }
   }
   completion.then((done) => {
+    // Built once, and only when some middleware must not see the body.
+    let bodiless: Completion | undefined;
     for (const mw of middleware) {
       try {
-        mw.onComplete?.(ctx, mw.wantsBody ? done : { ...done, body: undefined });
+        if (mw.wantsBody) mw.onComplete?.(ctx, done);
+        else mw.onComplete?.(ctx, bodiless ??= { ...done, body: undefined });
       } catch (err) {
         onHookError(mw.name, err);
       }

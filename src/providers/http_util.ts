@@ -1,4 +1,5 @@
-import { ProviderError } from "../core/errors.ts";
+import { failureOf, ProviderError } from "../core/errors.ts";
+import { concatBytes } from "../core/json.ts";
 import { openAIErrorBody } from "./openai_wire.ts";
 import type { ProviderResult } from "./provider.ts";
 
@@ -91,7 +92,7 @@ export async function callUpstream(provider: string, req: UpstreamRequest): Prom
       client: req.client,
     });
   } catch (err) {
-    throw errorFromFetch(provider, err, req.signal);
+    throw failureOf(err, req.signal, `${provider} unreachable`);
   }
   if (!res.ok) throw await errorFromResponse(provider, res, req.translateError);
   if (res.body === null) {
@@ -100,9 +101,19 @@ export async function callUpstream(provider: string, req: UpstreamRequest): Prom
   return res;
 }
 
-/** Reads a 2xx JSON body; a body that is not JSON is the provider's fault. */
-export async function readJson(provider: string, res: Response): Promise<unknown> {
-  const text = await res.text();
+/** Reads a 2xx JSON body; a body that is not JSON is the provider's fault, a cut one the link's. */
+export async function readJson(
+  provider: string,
+  res: Response,
+  signal: AbortSignal,
+): Promise<unknown> {
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (err) {
+    // A body cut short is the connection's fault (or the attempt's timeout), not a protocol one.
+    throw failureOf(err, signal, `${provider} answer cut short`);
+  }
   try {
     return JSON.parse(text);
   } catch {
@@ -144,17 +155,6 @@ export function unsupportedEndpoint(provider: string, endpoint: string): Provide
   });
 }
 
-/** Turns a fetch rejection into a `ProviderError` (or rethrows when the caller aborted). */
-export function errorFromFetch(provider: string, err: unknown, signal: AbortSignal): ProviderError {
-  if (signal.aborted) {
-    const reason: unknown = signal.reason;
-    if (reason instanceof ProviderError) return reason;
-    throw reason ?? err;
-  }
-  const detail = err instanceof Error ? err.message : String(err);
-  return new ProviderError("network", `${provider} unreachable: ${detail}`, { cause: err });
-}
-
 async function readLimitedText(res: Response, limit: number): Promise<string> {
   if (res.body === null) return "";
   const reader = res.body.getReader();
@@ -167,12 +167,5 @@ async function readLimitedText(res: Response, limit: number): Promise<string> {
     size += value.byteLength;
   }
   await reader.cancel().catch(() => {});
-  const all = new Uint8Array(Math.min(size, limit));
-  let offset = 0;
-  for (const part of parts) {
-    const take = Math.min(part.byteLength, all.byteLength - offset);
-    all.set(part.subarray(0, take), offset);
-    offset += take;
-  }
-  return new TextDecoder().decode(all);
+  return new TextDecoder().decode(concatBytes(parts).subarray(0, limit));
 }

@@ -44,7 +44,7 @@ Deno.test("the relay keeps exactly the stream's last 4 KB, across chunk sizes, f
   assert.ok(summary);
   assert.equal(summary.end.kind, "done");
   assert.equal(summary.bytes, encoder.encode("data: first\n\n" + all).byteLength);
-  const tail = new TextDecoder().decode(summary.tail[0]);
+  const tail = new TextDecoder().decode(summary.tail);
   assert.equal(tail.length, 4096);
   assert.ok(("data: first\n\n" + all).endsWith(tail));
   assert.deepEqual(usageFromTail(summary.tail), {

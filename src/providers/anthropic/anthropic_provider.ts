@@ -1,9 +1,7 @@
 import type { ProviderConfig } from "../../config/types.ts";
-import { ProviderError } from "../../core/errors.ts";
 import { isRecord, type JsonObject } from "../../core/json.ts";
 import {
   callUpstream,
-  errorFromFetch,
   headerRecord,
   joinUrl,
   jsonResult,
@@ -51,14 +49,7 @@ export function createAnthropicProvider(config: ProviderConfig): Provider {
         body: translateSse(res.body!, translator),
       };
     }
-    let json: unknown;
-    try {
-      json = await readJson(config.name, res);
-    } catch (err) {
-      // A body cut short is the connection's fault (or the attempt's timeout), not a protocol one.
-      if (err instanceof ProviderError) throw err;
-      throw errorFromFetch(config.name, err, call.signal);
-    }
+    const json = await readJson(config.name, res, call.signal);
     return jsonResult(fromAnthropicResponse(json, call.model));
   }
 
@@ -111,7 +102,10 @@ async function listAllModels(
       url: url.href,
       translateError: toOpenAIError,
     });
-    const { models: found, next } = parseModelPage(provider, await readJson(provider, res));
+    const { models: found, next } = parseModelPage(
+      provider,
+      await readJson(provider, res, req.signal),
+    );
     models.push(...found);
     if (next === undefined || next === after) break;
     after = next;

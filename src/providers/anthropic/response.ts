@@ -3,7 +3,7 @@
  * and the model list. Pure functions; the upstream JSON enters as `unknown` and is checked.
  */
 import { ProviderError } from "../../core/errors.ts";
-import { isRecord, type JsonObject } from "../../core/json.ts";
+import { isRecord, type JsonObject, parseJsonOrUndefined } from "../../core/json.ts";
 import {
   chatCompletion,
   completionId,
@@ -144,12 +144,7 @@ function errorInfo(json: unknown): { type: string | null; message: string } | un
  * error type as `code`. The status is kept: 529 stays retryable, 413 goes back to the client.
  */
 export function toOpenAIError(status: number, body: string): { status: number; body: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    json = undefined;
-  }
+  const json = parseJsonOrUndefined(body);
   const info = errorInfo(json) ?? {
     type: null,
     message: body.trim() === ""

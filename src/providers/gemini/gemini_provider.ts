@@ -106,7 +106,9 @@ async function sendChat(upstream: GeminiUpstream, call: ProviderCall): Promise<P
     translateError: toOpenAIError,
   });
   if (!call.stream) {
-    return jsonResult(fromGeminiResponse(await readJson(upstream.name, res), call.model));
+    return jsonResult(
+      fromGeminiResponse(await readJson(upstream.name, res, call.signal), call.model),
+    );
   }
   const options = isRecord(call.body.stream_options) ? call.body.stream_options : {};
   const translator = geminiStreamTranslator({
@@ -134,7 +136,7 @@ async function sendEmbeddings(
     client: upstream.client,
     translateError: toOpenAIError,
   });
-  const json = await readJson(upstream.name, res);
+  const json = await readJson(upstream.name, res, call.signal);
   const base64 = call.body.encoding_format === "base64";
   return jsonResult(fromGeminiEmbeddings(json, call.model, { base64 }));
 }
@@ -154,7 +156,7 @@ async function listAllModels(
       client: upstream.client,
       translateError: toOpenAIError,
     });
-    const list = parseGeminiModels(upstream.name, await readJson(upstream.name, res));
+    const list = parseGeminiModels(upstream.name, await readJson(upstream.name, res, signal));
     models.push(...list.models);
     token = list.nextPageToken;
     if (token === undefined) break;

@@ -3,7 +3,7 @@
  * Gemini JSON enters as `unknown` and is checked; a shape we cannot read is a protocol error.
  */
 import { ProviderError } from "../../core/errors.ts";
-import { isRecord, type JsonObject } from "../../core/json.ts";
+import { isRecord, type JsonObject, parseJsonOrUndefined } from "../../core/json.ts";
 import { completionId, openAIErrorBody, openAIErrorType, unixSeconds } from "../openai_wire.ts";
 
 /** Gemini finish reasons that mean "the output was filtered". */
@@ -238,12 +238,7 @@ function statusFor(status: number, error: GoogleError): number {
 
 /** `ErrorTranslator` for Gemini: Google's error body -> OpenAI's, status remapped where needed. */
 export function toOpenAIError(status: number, body: string): { status: number; body: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    json = undefined;
-  }
+  const json = parseJsonOrUndefined(body);
   const error = parseGoogleError(json);
   if (error === undefined) {
     const message = body.trim().slice(0, 2000) || `Gemini answered HTTP ${status}`;

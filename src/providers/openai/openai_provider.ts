@@ -85,7 +85,7 @@ export function createOpenAICompatible(
       signal,
       client,
     });
-    return [...parseModelList(config.name, await readJson(config.name, res)), ...extra];
+    return [...parseModelList(config.name, await readJson(config.name, res, signal)), ...extra];
   }
 
   return {
