@@ -51,14 +51,18 @@ export interface Generation {
   leave(): void;
   /** No new requests; resources are released when the last one leaves. */
   retire(): Promise<void>;
+  /** Stores a reload may take over. */
+  readonly stores: Stores;
 }
 
 /** Stores that survive a reload when their settings did not change (counts, JWKS cache). */
-interface Stores {
+export interface Stores {
   limiter: RateLimiter | null;
   limiterKey: string;
   verifier: OidcVerifier | null;
   verifierKey: string;
+  /** The next generation took the limiter over: retiring this one must not close it. */
+  limiterHandedOn: boolean;
 }
 
 /** Builds a generation, reusing the previous one's stores where their settings are unchanged. */
@@ -69,8 +73,7 @@ export function buildGeneration(
   previous: Generation | null,
 ): Generation {
   const { logger, metrics } = shared;
-  const old = previous === null ? null : STORES.get(previous) ?? null;
-  const stores = buildStores(config, old);
+  const stores = buildStores(config, previous?.stores ?? null);
   const events = combineEvents(metrics.events, tracingEvents());
   const engine = createEngine(config, shared.createProvider ?? registryProvider, {
     ...shared.executor,
@@ -106,61 +109,57 @@ export function buildGeneration(
 
   let inflight = 0;
   let retired = false;
-  let released: Promise<void> | undefined;
-  let releaseNow: (() => void) | undefined;
-  const drained = new Promise<void>((resolve) => releaseNow = resolve);
+  let releasing = false;
+  const released = Promise.withResolvers<void>();
 
-  function release(): Promise<void> {
-    released ??= (async () => {
+  function releaseWhenDrained(): void {
+    if (!retired || inflight > 0 || releasing) return;
+    releasing = true;
+    (async () => {
       engine.close();
-      // Stores handed to the next generation stay open.
-      const heir = successor.get(generation);
-      if (stores.limiter !== null && heir?.limiter !== stores.limiter) await stores.limiter.close();
-    })();
-    return released;
+      if (stores.limiter !== null && !stores.limiterHandedOn) await stores.limiter.close();
+    })().then(released.resolve, released.resolve);
   }
 
-  const generation: Generation = {
+  return {
     id,
     config,
     engine,
     handler,
+    stores,
     enter: () => {
       inflight++;
     },
     leave: () => {
       inflight--;
-      if (retired && inflight === 0) releaseNow?.();
+      releaseWhenDrained();
     },
     retire() {
       if (!retired) {
         retired = true;
         engine.catalog.stop();
-        if (inflight === 0) releaseNow?.();
+        releaseWhenDrained();
       }
-      return drained.then(release);
+      return released.promise;
     },
   };
-  STORES.set(generation, stores);
-  if (previous !== null) successor.set(previous, stores);
-  return generation;
 }
-
-const STORES = new WeakMap<Generation, Stores>();
-const successor = new WeakMap<Generation, Stores>();
 
 function buildStores(config: GatewayConfig, old: Stores | null): Stores {
   const limiterKey = config.ratelimit.enabled ? JSON.stringify(config.ratelimit) : "";
   const verifierKey = config.auth.enabled && config.auth.oidc !== null
     ? JSON.stringify(config.auth.oidc)
     : "";
+  const reuseLimiter = limiterKey !== "" && old?.limiterKey === limiterKey;
+  if (reuseLimiter) old!.limiterHandedOn = true;
   return {
     limiterKey,
     verifierKey,
+    limiterHandedOn: false,
     limiter: limiterKey === ""
       ? null
-      : old?.limiterKey === limiterKey
-      ? old.limiter
+      : reuseLimiter
+      ? old!.limiter
       : createLimiter(config.ratelimit),
     verifier: verifierKey === ""
       ? null

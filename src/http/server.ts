@@ -93,10 +93,9 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
         state: {},
       };
       return Promise.resolve(gen.handler(ctx)).then((res) => {
-        // A stream is in flight until it ends; a buffered answer once it is handed over.
-        if (ctx.completion !== undefined && ctx.state["gateway.stream"] === true) {
-          ctx.completion.finally(() => gen.leave());
-        } else gen.leave();
+        // A proxied answer is in flight until its completion (a stream: until it ends).
+        if (ctx.completion !== undefined) ctx.completion.finally(() => gen.leave());
+        else gen.leave();
         return res;
       }, (err) => {
         gen.leave();
