@@ -199,7 +199,14 @@ export function createExecutor(
         if (!err.retryable || retry >= target.provider.config.max_retries) return undefined;
         const delay = backoff(retry, err);
         if (delay === undefined) return undefined;
-        await sleep(delay, request.signal);
+        // The wait ends early, like an attempt, when the client leaves or the gateway stops.
+        const wait = new AbortController();
+        const unlink = linkAbort(request, wait);
+        try {
+          await sleep(delay, wait.signal);
+        } finally {
+          unlink();
+        }
       }
     }
   }
@@ -323,10 +330,10 @@ async function readFirst(
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(CLIENT_CLOSED);
+    if (signal.aborted) return reject(signal.reason);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(CLIENT_CLOSED);
+      reject(signal.reason);
     };
     const timer = setTimeout(() => {
       signal.removeEventListener("abort", onAbort);
