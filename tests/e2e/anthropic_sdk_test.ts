@@ -10,6 +10,7 @@ import {
   startMockAnthropic,
 } from "../support/mock_anthropic.ts";
 import { type MockUpstream, startMockUpstream } from "../support/mock_upstream.ts";
+import { bodyOf, sdkClient } from "../support/sdk.ts";
 
 /** Everything one test talks to. */
 interface Setup {
@@ -55,20 +56,13 @@ async function withGateway(
   let gw: TestGateway | undefined;
   try {
     gw = await startGateway(gatewayYaml(claude, openai));
-    const client = new OpenAI({ baseURL: gw.url + "/v1", apiKey: "client-key", maxRetries: 0 });
+    const client = sdkClient(gw.url);
     await fn({ gw, client, claude, openai });
   } finally {
     await gw?.close();
     await claude.close();
     await openai.close();
   }
-}
-
-/** The JSON body of the i-th request the mock received. */
-function bodyOf(mock: { requests: { body: unknown }[] }, index: number): Record<string, unknown> {
-  const body = mock.requests[index]?.body;
-  assert.ok(typeof body === "object" && body !== null && !Array.isArray(body), "no JSON body");
-  return body as Record<string, unknown>;
 }
 
 function repeat(scenario: AnthropicScenario, times: number): AnthropicScenario[] {

@@ -11,6 +11,7 @@ import {
   startMockGemini,
 } from "../support/mock_gemini.ts";
 import { type MockUpstream, startMockUpstream } from "../support/mock_upstream.ts";
+import { bodyOf, sdkClient } from "../support/sdk.ts";
 
 interface Setup {
   gw: TestGateway;
@@ -46,7 +47,7 @@ async function withGateway(fn: (setup: Setup) => Promise<void>): Promise<void> {
   let gw: TestGateway | undefined;
   try {
     gw = await startGateway(gatewayYaml(gemini, beta));
-    const client = new OpenAI({ baseURL: gw.url + "/v1", apiKey: "client-key", maxRetries: 0 });
+    const client = sdkClient(gw.url);
     await fn({ gw, client, gemini, beta });
   } finally {
     await gw?.close();
@@ -56,13 +57,6 @@ async function withGateway(fn: (setup: Setup) => Promise<void>): Promise<void> {
 }
 
 const messages = [{ role: "user" as const, content: "Say hello" }];
-
-/** The JSON body of the i-th request the mock received. */
-function bodyOf(mock: MockGemini, index: number): Record<string, unknown> {
-  const body = mock.requests[index]?.body;
-  assert.ok(typeof body === "object" && body !== null && !Array.isArray(body), "no JSON body");
-  return body as Record<string, unknown>;
-}
 
 Deno.test("gemini SDK: chat completion comes back in OpenAI's shape", () =>
   withGateway(async ({ client, gemini, beta }) => {

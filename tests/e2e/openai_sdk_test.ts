@@ -7,6 +7,7 @@ import { providerYaml, startGateway, type TestGateway } from "../support/gateway
 import { embeddingVector } from "../support/mock_openai_wire.ts";
 import { type MockUpstream, type Scenario, startMockUpstream } from "../support/mock_upstream.ts";
 import { waitFor } from "../support/wait_for.ts";
+import { bodyOf, sdkClient } from "../support/sdk.ts";
 
 /** Everything one test talks to. */
 interface Setup {
@@ -46,7 +47,7 @@ async function withGateway(
   let gw: TestGateway | undefined;
   try {
     gw = await startGateway(gatewayYaml(alpha, beta, options.chain ?? true));
-    const client = new OpenAI({ baseURL: gw.url + "/v1", apiKey: "client-key", maxRetries: 0 });
+    const client = sdkClient(gw.url);
     await fn({ gw, client, alpha, beta });
   } finally {
     await gw?.close();
@@ -56,13 +57,6 @@ async function withGateway(
 }
 
 const messages = [{ role: "user" as const, content: "Say hello" }];
-
-/** The JSON body of the i-th request a mock received, as an object. */
-function bodyOf(mock: MockUpstream, index: number): Record<string, unknown> {
-  const body = mock.requests[index]?.body;
-  assert.ok(typeof body === "object" && body !== null && !Array.isArray(body), "no JSON body");
-  return body as Record<string, unknown>;
-}
 
 function repeat(scenario: Scenario, times: number): Scenario[] {
   return Array.from({ length: times }, () => scenario);

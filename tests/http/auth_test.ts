@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { providerYaml } from "../support/gateway.ts";
 import { chat, FAST_ROUTING, post, posts, readError, withGateway } from "./harness.ts";
+import { sdkClient } from "../support/sdk.ts";
 
 const ALICE = "gw-alice-key-0123456789";
 const BOB = "gw-bob-key-0123456789ab";
@@ -39,7 +40,7 @@ ${providerYaml("b", b.url, { max_retries: 0 })}
 `;
 
 function client(url: string, apiKey: string): OpenAI {
-  return new OpenAI({ baseURL: url + "/v1", apiKey, maxRetries: 0 });
+  return sdkClient(url, apiKey);
 }
 
 Deno.test("with auth on, the SDK works with a valid key and gets a 401 AuthenticationError with a wrong one", async () => {

@@ -4,6 +4,7 @@ import OpenAI from "openai";
 import { startIssuer } from "../support/jwks_server.ts";
 import { providerYaml } from "../support/gateway.ts";
 import { withGateway } from "./harness.ts";
+import { sdkClient } from "../support/sdk.ts";
 
 const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
 const jwk = { ...await exportJWK(publicKey), kid: "gw-test", alg: "RS256", use: "sig" };
@@ -37,7 +38,7 @@ ${providerYaml("a", a.url)}
         allowed_groups: [premium-users]
 `, async ({ gw }) => {
       const valid = await token(issuer.issuer, {});
-      const client = new OpenAI({ baseURL: gw.url + "/v1", apiKey: valid, maxRetries: 0 });
+      const client = sdkClient(gw.url, valid);
       const reply = await client.chat.completions.create({
         model: "a/gpt-4",
         messages: [{ role: "user", content: "hi" }],
@@ -51,7 +52,7 @@ ${providerYaml("a", a.url)}
       assert.match(premium.message, /caller "user-123"/);
 
       const expired = await token(issuer.issuer, {}, Math.floor(Date.now() / 1000) - 3600);
-      const old = new OpenAI({ baseURL: gw.url + "/v1", apiKey: expired, maxRetries: 0 });
+      const old = sdkClient(gw.url, expired);
       const err = await old.models.list().catch((e) => e);
       assert.ok(err instanceof OpenAI.AuthenticationError);
       assert.match(err.message, /token expired/);

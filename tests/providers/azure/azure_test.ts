@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { startGateway, type TestGateway } from "../../support/gateway.ts";
+import { sdkClient } from "../../support/sdk.ts";
 
 /** One request seen by the fake Azure resource. */
 interface Seen {
@@ -83,7 +84,7 @@ async function withAzure(
 ${extra}    deployments:
       gpt-4o: prod-gpt4o
 `);
-  const client = new OpenAI({ baseURL: gw.url + "/v1", apiKey: "client", maxRetries: 0 });
+  const client = sdkClient(gw.url, "client");
   try {
     await fn(gw, azure, client);
   } finally {

@@ -1,0 +1,18 @@
+// The official openai SDK pointed at a gateway under test, and reading what mocks received.
+import assert from "node:assert/strict";
+import OpenAI from "openai";
+
+/** An SDK client for the gateway at `url`; retries off so tests see each answer. */
+export function sdkClient(url: string, apiKey = "client-key"): OpenAI {
+  return new OpenAI({ baseURL: url + "/v1", apiKey, maxRetries: 0 });
+}
+
+/** The JSON body of the i-th request a mock received, as an object. */
+export function bodyOf(
+  mock: { requests: readonly { body: unknown }[] },
+  index: number,
+): Record<string, unknown> {
+  const body = mock.requests[index]?.body;
+  assert.ok(typeof body === "object" && body !== null && !Array.isArray(body), "no JSON body");
+  return body as Record<string, unknown>;
+}
