@@ -304,8 +304,7 @@ async function readAll(
   signal: AbortSignal,
 ): Promise<Uint8Array<ArrayBuffer>> {
   try {
-    // The provider's own reader (a fetch body's native read) beats draining a JS stream.
-    return await (result.bytes ? result.bytes() : new Response(result.body).bytes());
+    return await result.bytes();
   } catch (err) {
     throw failureOf(err, signal, "connection broke while reading");
   }

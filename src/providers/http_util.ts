@@ -123,10 +123,22 @@ export async function readJson(
 
 /** A translated JSON answer as a provider result. */
 export function jsonResult(value: unknown): ProviderResult {
+  const bytes = new TextEncoder().encode(JSON.stringify(value));
   return {
     status: 200,
     contentType: "application/json",
-    body: new Response(JSON.stringify(value)).body!,
+    body: new Response(bytes).body!,
+    bytes: () => Promise.resolve(bytes),
+  };
+}
+
+/** A translated SSE stream as a provider result. */
+export function sseResult(body: ReadableStream<Uint8Array>): ProviderResult {
+  return {
+    status: 200,
+    contentType: "text/event-stream",
+    body,
+    bytes: () => new Response(body).bytes(),
   };
 }
 

@@ -25,8 +25,8 @@ export interface ProviderResult {
   status: number;
   contentType: string;
   body: ReadableStream<Uint8Array>;
-  /** Reads the whole body, when the provider has a faster way than draining `body`. */
-  bytes?: () => Promise<Uint8Array<ArrayBuffer>>;
+  /** Reads the whole body (instead of `body`), by the provider's fastest means. */
+  bytes(): Promise<Uint8Array<ArrayBuffer>>;
 }
 
 /** A model as a provider lists it. */

@@ -6,6 +6,7 @@ import {
   joinUrl,
   jsonResult,
   readJson,
+  sseResult,
   unsupportedEndpoint,
 } from "../http_util.ts";
 import type { Provider, ProviderCall, ProviderModel, ProviderResult } from "../provider.ts";
@@ -43,11 +44,7 @@ export function createAnthropicProvider(config: ProviderConfig): Provider {
     if (call.stream) {
       const includeUsage = includesUsage(call.body);
       const translator = anthropicStreamTranslator({ model: call.model, includeUsage });
-      return {
-        status: 200,
-        contentType: "text/event-stream",
-        body: translateSse(res.body!, translator),
-      };
+      return sseResult(translateSse(res.body!, translator));
     }
     const json = await readJson(config.name, res, call.signal);
     return jsonResult(fromAnthropicResponse(json, call.model));

@@ -6,6 +6,7 @@ import {
   headerRecord,
   jsonResult,
   readJson,
+  sseResult,
   unsupportedEndpoint,
 } from "../http_util.ts";
 import type { Provider, ProviderCall, ProviderModel, ProviderResult } from "../provider.ts";
@@ -115,11 +116,7 @@ async function sendChat(upstream: GeminiUpstream, call: ProviderCall): Promise<P
     model: call.model,
     includeUsage: options.include_usage === true,
   });
-  return {
-    status: 200,
-    contentType: "text/event-stream",
-    body: translateSse(res.body!, translator),
-  };
+  return sseResult(translateSse(res.body!, translator));
 }
 
 async function sendEmbeddings(
