@@ -43,6 +43,7 @@ export function createEngine(
     access: createAccessPolicy(config),
     close() {
       catalog.stop();
+      executor.close();
       for (const p of providers.values()) p.close();
     },
   };

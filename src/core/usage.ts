@@ -27,25 +27,49 @@ export function toUsage(value: unknown): Usage | null {
  * parsing the body: usage comes last in OpenAI's answers and in a stream's final chunk.
  */
 export function usageFromTail(tail: Uint8Array): Usage | null {
-  const text = decoder.decode(tail);
-  const at = text.lastIndexOf('"usage"');
+  // Searched as bytes: only the usage object itself is decoded (this runs on every answer).
+  const at = lastIndexOfBytes(tail, USAGE_KEY);
   if (at < 0) return null;
-  const open = text.indexOf("{", at);
-  const colon = text.indexOf(":", at);
-  if (open < 0 || colon < 0 || text.slice(colon + 1, open).trim() !== "") return null;
+  let open = at + USAGE_KEY.length;
+  while (open < tail.length && isSpace(tail[open]!)) open++;
+  if (tail[open] !== COLON) return null;
+  open++;
+  while (open < tail.length && isSpace(tail[open]!)) open++;
+  if (tail[open] !== OPEN_BRACE) return null;
   let depth = 0;
-  for (let i = open; i < text.length; i++) {
-    const c = text[i];
-    if (c === "{") depth++;
-    else if (c === "}" && --depth === 0) {
+  for (let i = open; i < tail.length; i++) {
+    const c = tail[i];
+    if (c === OPEN_BRACE) depth++;
+    else if (c === CLOSE_BRACE && --depth === 0) {
       try {
-        return toUsage(JSON.parse(text.slice(open, i + 1)));
+        return toUsage(JSON.parse(decoder.decode(tail.subarray(open, i + 1))));
       } catch {
         return null;
       }
     }
   }
   return null;
+}
+
+const USAGE_KEY = encoder.encode('"usage"');
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function lastIndexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
+  const first = needle[0]!;
+  outer: for (let i = haystack.length - needle.length; i >= 0; i--) {
+    if (haystack[i] !== first) continue;
+    for (let j = 1; j < needle.length; j++) {
+      if (haystack[i + j] !== needle[j]) continue outer;
+    }
+    return i;
+  }
+  return -1;
 }
 
 /**

@@ -4,12 +4,12 @@ import type { Completion } from "./response_middleware.ts";
 /** Per-request state shared by middleware and handlers. */
 export interface Context {
   request: Request;
-  /** Fires when the gateway's shutdown grace period ends: in-flight upstream work stops. */
-  shutdown: AbortSignal;
   /** The request's path (no query string), undecoded. */
   path: string;
   /** `x-request-id` from the client, or a new one. */
   requestId: string;
+  /** The handler already put `x-request-id` in its response's headers. */
+  requestIdSent?: boolean;
   /** Client address, for logs. */
   remoteAddr: string;
   /** Route parameters, e.g. the model id of `/v1/models/{id}`. */

@@ -7,12 +7,11 @@ import type {
   RateLimitConfig,
 } from "../config/types.ts";
 import { createEngine, type Engine } from "../core/engine.ts";
-import type { ExecutionEvents } from "../core/events.ts";
+import { type ExecutionEvents, NO_EVENTS } from "../core/events.ts";
 import type { ExecutorDeps } from "../core/executor.ts";
 import { accessLog } from "../middleware/access_log.ts";
 import { authenticate } from "../middleware/auth.ts";
 import { rateLimit } from "../middleware/rate_limit.ts";
-import { requestId } from "../middleware/request_id.ts";
 import type { GatewayMetrics } from "../observability/gateway_metrics.ts";
 import type { Logger } from "../observability/logger.ts";
 import { tracingEvents } from "../observability/tracing.ts";
@@ -21,7 +20,9 @@ import { createProvider as registryProvider } from "../providers/registry.ts";
 import type { RateLimiter } from "../ratelimit/limiter.ts";
 import { createMemoryLimiter } from "../ratelimit/memory.ts";
 import type { Handler, Middleware } from "./context.ts";
+import { entry } from "./entry.ts";
 import { compose } from "./middleware.ts";
+import type { ResponseMiddleware } from "./response_middleware.ts";
 import { OPEN_PATHS, QUIET_PATHS, router, routes } from "./routes.ts";
 
 /** Everything that outlives a configuration: logger, metrics, process facts. */
@@ -34,6 +35,10 @@ export interface SharedServerState {
   metricsHandler: Handler;
   createProvider?: (config: ProviderConfig) => Provider;
   executor?: ExecutorDeps;
+  /** Hooks run on every proxied response (see `ResponseMiddleware`). */
+  responseMiddleware?: readonly ResponseMiddleware[];
+  /** Fires when the shutdown grace period ends: in-flight upstream work stops. */
+  shutdown: AbortSignal;
 }
 
 /**
@@ -44,11 +49,8 @@ export interface Generation {
   id: number;
   config: GatewayConfig;
   engine: Engine;
+  /** Serves one request (it counts as in flight until its response has been fully sent). */
   handler: Handler;
-  /** A request starts on this generation. */
-  enter(): void;
-  /** A request that started on this generation has been fully sent. */
-  leave(): void;
   /** No new requests; resources are released when the last one leaves. */
   retire(): Promise<void>;
   /** Stores a reload may take over. */
@@ -78,12 +80,9 @@ export function buildGeneration(
   const engine = createEngine(config, shared.createProvider ?? registryProvider, {
     ...shared.executor,
     events: shared.executor?.events ?? events,
+    shutdown: shared.shutdown,
   });
-  const middleware: Middleware[] = [
-    requestId(),
-    accessLog(logger, QUIET_PATHS),
-    metrics.middleware,
-  ];
+  const middleware: Middleware[] = [];
   // A middleware that would only call next() is left out: each layer costs a promise per request.
   if (config.auth.enabled) {
     middleware.push(authenticate(config.auth, { verifier: stores.verifier, open: OPEN_PATHS }));
@@ -97,7 +96,7 @@ export function buildGeneration(
     info: { version: shared.version, startedAt: shared.startedAt, generation: id },
     metrics: shared.metricsHandler,
     proxy: {
-      responseMiddleware: [metrics.responses],
+      responseMiddleware: shared.responseMiddleware ?? [],
       onHookError: (name, err) =>
         logger.error("response middleware failed", {
           "gateway.middleware": name,
@@ -105,8 +104,6 @@ export function buildGeneration(
         }),
     },
   });
-  const handler = compose(middleware, router(table));
-
   let inflight = 0;
   let retired = false;
   let releasing = false;
@@ -121,19 +118,27 @@ export function buildGeneration(
     })().then(released.resolve, released.resolve);
   }
 
+  // The generation counts its requests like any observer: one in flight until its last byte.
+  const drain = {
+    start: () => {
+      inflight++;
+    },
+    end: () => {
+      inflight--;
+      releaseWhenDrained();
+    },
+  };
+  const handler = entry(compose(middleware, router(table)), {
+    observers: [accessLog(logger, QUIET_PATHS), metrics.observer, drain],
+    logger,
+  });
+
   return {
     id,
     config,
     engine,
     handler,
     stores,
-    enter: () => {
-      inflight++;
-    },
-    leave: () => {
-      inflight--;
-      releaseWhenDrained();
-    },
     retire() {
       if (!retired) {
         retired = true;
@@ -194,8 +199,10 @@ function lazyVerifier(config: OidcConfig): OidcVerifier {
   return { verify: async (token: string): Promise<Caller> => (await ready).verify(token) };
 }
 
-/** Fans executor events out to several observers. */
-function combineEvents(...all: ExecutionEvents[]): ExecutionEvents {
+/** Fans executor events out to several observers (a no-op observer is left out). */
+function combineEvents(...given: ExecutionEvents[]): ExecutionEvents {
+  const all = given.filter((e) => e !== NO_EVENTS);
+  if (all.length <= 1) return all[0] ?? NO_EVENTS;
   return {
     attempt(info) {
       const ends = all.map((e) => e.attempt(info));

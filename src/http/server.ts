@@ -5,8 +5,8 @@ import { createGatewayMetrics } from "../observability/gateway_metrics.ts";
 import type { Logger } from "../observability/logger.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus.ts";
 import type { Provider } from "../providers/provider.ts";
-import type { Context } from "./context.ts";
 import { buildGeneration, type Generation } from "./generation.ts";
+import type { ResponseMiddleware } from "./response_middleware.ts";
 import { ROUTE_PATHS } from "./routes.ts";
 
 /** A running gateway. */
@@ -39,6 +39,8 @@ export interface ServerOptions {
   /** Provider factory; defaults to the registry. Tests may inject one. */
   createProvider?: (config: ProviderConfig) => Provider;
   executor?: ExecutorDeps;
+  /** Hooks run on every proxied response (see `ResponseMiddleware`). */
+  responseMiddleware?: readonly ResponseMiddleware[];
   /** Start the background model refresh (default true). */
   refreshModels?: boolean;
 }
@@ -64,6 +66,8 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
       }),
     createProvider: options.createProvider,
     executor: options.executor,
+    responseMiddleware: options.responseMiddleware,
+    shutdown: shutdownController.signal,
   };
   current = buildGeneration(config, 1, shared, null);
 
@@ -79,11 +83,8 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
       },
     }, (request, info) => {
       // A request stays on the generation it started on, even if a reload swaps meanwhile.
-      const gen = current;
-      gen.enter();
-      const ctx: Context = {
+      return current.handler({
         request,
-        shutdown: shutdownController.signal,
         path: pathOf(request.url),
         requestId: "",
         caller: null,
@@ -91,15 +92,6 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
         params: {},
         startedAt: performance.now(),
         state: {},
-      };
-      return Promise.resolve(gen.handler(ctx)).then((res) => {
-        // A proxied answer is in flight until its completion (a stream: until it ends).
-        if (ctx.completion !== undefined) ctx.completion.finally(() => gen.leave());
-        else gen.leave();
-        return res;
-      }, (err) => {
-        gen.leave();
-        throw err;
       });
     });
   } catch (err) {

@@ -1,7 +1,8 @@
 import type { Engine } from "../core/engine.ts";
 import type { ExecutionEvents } from "../core/events.ts";
-import type { Context, Middleware } from "../http/context.ts";
-import type { ResponseMiddleware } from "../http/response_middleware.ts";
+import type { Context } from "../http/context.ts";
+import type { RequestObserver } from "../http/entry.ts";
+import type { Completion } from "../http/response_middleware.ts";
 import { Registry } from "./prometheus.ts";
 
 /** Circuit states as gauge values. */
@@ -10,10 +11,11 @@ const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 /** The gateway's metrics, and the hooks that feed them. */
 export interface GatewayMetrics {
   registry: Registry;
-  /** Transport middleware: requests by route/provider/model/status, durations, in-flight. */
-  middleware: Middleware;
-  /** Response middleware: tokens and time to first token. */
-  responses: ResponseMiddleware;
+  /**
+   * Request observer: requests by route/provider/model/status, durations, in-flight, and for
+   * proxied answers tokens and time to first token.
+   */
+  observer: RequestObserver;
   /** Executor observers: upstream attempts, retries, fallbacks. */
   events: ExecutionEvents;
   /** Records the outcome of a configuration reload. */
@@ -103,48 +105,27 @@ export function createGatewayMetrics(
     return engine().catalog.get(`${providerName}/${name}`) !== undefined ? name : "other";
   }
 
-  function record(ctx: Context, status: number, seconds: number): void {
+  function record(ctx: Context, status: number, seconds: number, done?: Completion): void {
     const route = options.routes.has(ctx.path) ? ctx.path : "other";
     const p = provider(ctx.state["gateway.provider"] as string | undefined);
     const m = model(p, ctx.state["gateway.model"] as string | undefined);
     requests.inc({ route, provider: p, model: m, status: String(status) });
     duration.observe({ route, provider: p }, seconds);
+    if (done === undefined) return;
+    if (done.stream) ttft.observe({ provider: p, model: m }, done.ttfb_ms / 1000);
+    if (done.usage !== null) {
+      tokens.inc({ provider: p, model: m, kind: "prompt" }, done.usage.prompt_tokens);
+      tokens.inc({ provider: p, model: m, kind: "completion" }, done.usage.completion_tokens);
+    }
   }
-
-  const middleware: Middleware = async function metricsMiddleware(ctx, next) {
-    inflight.inc();
-    let res: Response;
-    try {
-      res = await next();
-    } catch (err) {
-      inflight.dec();
-      throw err;
-    }
-    if (ctx.completion === undefined) {
-      inflight.dec();
-      record(ctx, res.status, (performance.now() - ctx.startedAt) / 1000);
-    } else {
-      ctx.completion.then((done) => {
-        inflight.dec();
-        record(ctx, res.status, done.duration_ms / 1000);
-      });
-    }
-    return res;
-  };
 
   return {
     registry,
-    middleware,
-    responses: {
-      name: "metrics",
-      onComplete(_ctx, done) {
-        const p = provider(done.provider);
-        const m = model(p, done.model);
-        if (done.stream) ttft.observe({ provider: p, model: m }, done.ttfb_ms / 1000);
-        if (done.usage !== null) {
-          tokens.inc({ provider: p, model: m, kind: "prompt" }, done.usage.prompt_tokens);
-          tokens.inc({ provider: p, model: m, kind: "completion" }, done.usage.completion_tokens);
-        }
+    observer: {
+      start: () => inflight.inc(),
+      end(ctx, status, durationMs, done) {
+        inflight.dec();
+        record(ctx, status, durationMs / 1000, done);
       },
     },
     events: {

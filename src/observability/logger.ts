@@ -2,6 +2,13 @@ import type { LogLevel } from "../config/types.ts";
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/**
+ * How long lines gather before one write. Under load, a write per event-loop turn meant a timer
+ * and a write op for every few requests; 20 ms batches them by the hundred and is still
+ * immediate to a person reading the log.
+ */
+const FLUSH_DELAY_MS = 20;
+
 /** ECS version the log events follow. */
 export const ECS_VERSION = "8.11.0";
 
@@ -64,19 +71,13 @@ export function createLogger(
 
   function write(lvl: LogLevel, message: string, fields?: LogFields): void {
     if (RANK[lvl] < min) return;
-    const timestamp = new Date().toISOString();
+    const timestamp = clock.iso();
     buffer += format === "json"
-      ? JSON.stringify({
-        "@timestamp": timestamp,
-        "log.level": lvl,
-        message,
-        "ecs.version": ECS_VERSION,
-        ...fields,
-      }) + "\n"
+      ? jsonLine(timestamp, lvl, message, fields)
       : pretty(timestamp, lvl, message, fields);
     if (!scheduled && writing === undefined) {
       scheduled = true;
-      setTimeout(flush, 0);
+      setTimeout(flush, FLUSH_DELAY_MS);
     }
   }
 
@@ -95,6 +96,35 @@ export function createLogger(
       if (buffer !== "") await flush();
     },
   };
+}
+
+/** Millisecond timestamps, formatted once per millisecond (many lines share one under load). */
+class IsoClock {
+  #ms = -1;
+  #text = "";
+
+  iso(): string {
+    const now = Date.now();
+    if (now !== this.#ms) {
+      this.#ms = now;
+      this.#text = new Date(now).toISOString();
+    }
+    return this.#text;
+  }
+}
+
+const clock = new IsoClock();
+
+/**
+ * One ECS JSON line. The fixed head is concatenated and the fields serialised on their own,
+ * instead of spreading them into a new object first (this runs for every request).
+ */
+function jsonLine(timestamp: string, level: LogLevel, message: string, fields?: LogFields): string {
+  const head = `{"@timestamp":"${timestamp}","log.level":"${level}","message":${
+    JSON.stringify(message)
+  },"ecs.version":"${ECS_VERSION}"`;
+  const rest = fields === undefined ? "{}" : JSON.stringify(fields);
+  return rest === "{}" ? head + "}\n" : head + "," + rest.slice(1) + "\n";
 }
 
 function pretty(timestamp: string, level: LogLevel, message: string, fields?: LogFields): string {

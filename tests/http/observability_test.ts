@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import type { Completion, ResponseMiddleware } from "../../src/http/response_middleware.ts";
 import { providerYaml } from "../support/gateway.ts";
+import { waitFor } from "../support/wait_for.ts";
 import { chat, FAST_ROUTING, post, withGateway } from "./harness.ts";
 
 const KEY = "gw-observer-key-012345";
@@ -155,4 +157,44 @@ Deno.test("/health is always ok and /ready needs an enabled provider", async () 
     assert.equal(ready.status, 503);
     assert.equal((await ready.json()).status, "not_ready");
   });
+});
+
+Deno.test("response middleware sets headers before the body and sees each whole exchange after it", async () => {
+  const seen: Completion[] = [];
+  const audit: ResponseMiddleware = {
+    name: "audit",
+    wantsBody: true,
+    onResponse: (_ctx, res) => res.headers.set("x-audited", "1"),
+    onComplete: (_ctx, done) => seen.push(done),
+  };
+  const failing: ResponseMiddleware = {
+    name: "failing",
+    onComplete: () => {
+      throw new Error("hook bug");
+    },
+  };
+  const plain = ({ a }: { a: { url: string } }) => `providers:\n${providerYaml("a", a.url)}\n`;
+  await withGateway(plain, async ({ gw }) => {
+    const answer = await post(gw, "/v1/chat/completions", chat("a/gpt-4o"));
+    assert.equal(answer.headers.get("x-audited"), "1");
+    const answerText = await answer.text();
+    const stream = await post(gw, "/v1/chat/completions", chat("a/gpt-4o", { stream: true }));
+    assert.equal(stream.headers.get("x-audited"), "1");
+    const streamText = await stream.text();
+    await waitFor(() => seen.length === 2, { message: "both completions reached the hook" });
+
+    const [whole, streamed] = seen;
+    assert.equal(whole!.stream, false);
+    assert.equal(new TextDecoder().decode(whole!.body), answerText);
+    assert.equal(whole!.usage?.total_tokens, JSON.parse(answerText).usage.total_tokens);
+    assert.equal(streamed!.stream, true);
+    assert.equal(streamed!.outcome, "complete");
+    assert.equal(new TextDecoder().decode(streamed!.body), streamText);
+    assert.equal(streamed!.bytes, new TextEncoder().encode(streamText).byteLength);
+    assert.equal(streamed!.provider, "a");
+    assert.equal(streamed!.model, "gpt-4o");
+
+    const log = await gw.logText();
+    assert.match(log, /"response middleware failed".*"gateway.middleware":"failing"/);
+  }, { responseMiddleware: [audit, failing] });
 });

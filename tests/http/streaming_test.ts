@@ -130,7 +130,8 @@ Deno.test("a client that disconnects mid-stream aborts the upstream request", as
 
 Deno.test("a client that disconnects while the upstream is still thinking aborts it", async () => {
   await withGateway(twoProviders, async ({ gw, a, b }) => {
-    a.enqueue({ type: "stream", firstByteDelayMs: 250 });
+    // Longer than the gateway waits before it ties an attempt to the client.
+    a.enqueue({ type: "stream", firstByteDelayMs: 10_000 });
     const controller = new AbortController();
     const pending = post(gw, "/v1/chat/completions", chat("a/gpt-4o", { stream: true }), {
       signal: controller.signal,
@@ -145,7 +146,7 @@ Deno.test("a client that disconnects while the upstream is still thinking aborts
 
 Deno.test("a non-streaming request whose client leaves aborts the upstream call", async () => {
   await withGateway(twoProviders, async ({ gw, a }) => {
-    a.enqueue({ type: "ok", delayMs: 250 });
+    a.enqueue({ type: "ok", delayMs: 10_000 });
     const controller = new AbortController();
     const pending = post(gw, "/v1/chat/completions", chat("a/gpt-4o"), {
       signal: controller.signal,

@@ -2,6 +2,7 @@
 import { parseConfig } from "../../src/config/load.ts";
 import type { GatewayConfig } from "../../src/config/types.ts";
 import type { ExecutorDeps } from "../../src/core/executor.ts";
+import type { ResponseMiddleware } from "../../src/http/response_middleware.ts";
 import { type RunningServer, startServer } from "../../src/http/server.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 
@@ -23,6 +24,7 @@ export interface TestGatewayOptions {
   /** Start the periodic model refresh (default false: tests call `catalog.refresh()`). */
   refreshModels?: boolean;
   executor?: ExecutorDeps;
+  responseMiddleware?: readonly ResponseMiddleware[];
 }
 
 /** Parses `yaml` (port forced to 0, host to 127.0.0.1) and starts the gateway on it. */
@@ -44,6 +46,7 @@ export async function startGateway(
     version: "test",
     refreshModels: options.refreshModels ?? false,
     executor: options.executor,
+    responseMiddleware: options.responseMiddleware,
   });
   const logs: Record<string, unknown>[] = [];
   return {

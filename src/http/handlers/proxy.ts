@@ -4,6 +4,7 @@ import { isRecord, type JsonObject } from "../../core/json.ts";
 import { stripUsageChunk } from "../../core/usage.ts";
 import type { Endpoint } from "../../providers/provider.ts";
 import { readJsonBody } from "../body.ts";
+import { REQUEST_ID_HEADER } from "../entry.ts";
 import type { Context, Handler } from "../context.ts";
 import {
   completionOf,
@@ -53,9 +54,8 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
       endpoint,
       body,
       stream: routed.stream,
-      // The client leaving or the gateway stopping both end the upstream call.
-      signal: ctx.request.signal,
-      shutdown: ctx.shutdown,
+      // The client leaving ends the upstream call (the gateway stopping too, via the engine).
+      clientSignal: () => ctx.request.signal,
       requestId: ctx.requestId,
       keepBody,
     });
@@ -69,7 +69,9 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
     }
     if (stripUsage && outcome.kind === "stream") outcome.body = stripUsageChunk(outcome.body);
     const res = respond(ctx, outcome);
-    runResponseMiddleware(ctx, res, completion, options.responseMiddleware, options.onHookError);
+    if (options.responseMiddleware.length > 0) {
+      runResponseMiddleware(ctx, res, completion, options.responseMiddleware, options.onHookError);
+    }
     return res;
   };
 }
@@ -91,7 +93,9 @@ function respond(ctx: Context, outcome: Outcome): Response {
     [SERVED_BY_PROVIDER]: provider,
     [SERVED_BY_MODEL]: model,
     [ATTEMPTS]: String(attempts),
+    [REQUEST_ID_HEADER]: ctx.requestId,
   };
+  ctx.requestIdSent = true;
   if (outcome.kind === "stream") {
     headers["cache-control"] = "no-cache";
     headers["x-accel-buffering"] = "no";

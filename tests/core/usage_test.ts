@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { usageFromTail } from "../../src/core/usage.ts";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+Deno.test("usage is read from the end of a pretty-printed JSON answer", () => {
+  const answer = JSON.stringify(
+    {
+      choices: [{ message: { content: 'a "usage" word in the text' } }],
+      usage: { prompt_tokens: 12, completion_tokens: 30, total_tokens: 42 },
+    },
+    null,
+    2,
+  );
+  assert.deepEqual(usageFromTail(bytes(answer)), {
+    prompt_tokens: 12,
+    completion_tokens: 30,
+    total_tokens: 42,
+  });
+});
+
+Deno.test("usage is read from a stream's final usage chunk, not the nulls before it", () => {
+  const tail = 'data: {"choices":[{"delta":{"content":"hi"}}],"usage":null}\n\n' +
+    'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5,"total_tokens":8}}\n\n' +
+    "data: [DONE]\n\n";
+  assert.deepEqual(usageFromTail(bytes(tail)), {
+    prompt_tokens: 3,
+    completion_tokens: 5,
+    total_tokens: 8,
+  });
+});
+
+Deno.test("a body without usage, or with usage null or cut off, has none", () => {
+  assert.equal(usageFromTail(bytes('{"choices":[]}')), null);
+  assert.equal(usageFromTail(bytes('data: {"choices":[],"usage":null}\n\n')), null);
+  assert.equal(usageFromTail(bytes('{"usage":{"prompt_tokens":3,"completion')), null);
+});
