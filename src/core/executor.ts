@@ -1,5 +1,6 @@
 import type { RoutingConfig } from "../config/types.ts";
 import type { Endpoint, ProviderResult } from "../providers/provider.ts";
+import { chunkReader, type ChunkSource } from "./chunk_reader.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
 import {
   type AttemptRecord,
@@ -299,7 +300,7 @@ export function createExecutor(
         circuit.onSuccess();
         return { ...base, kind: "complete", status: result.status, body: bytes };
       }
-      const reader = result.body.getReader();
+      const reader = chunkReader(result.body);
       const first = await readFirst(reader, controller.signal, provider.name);
       circuit.onSuccess();
       relaying = true;
@@ -369,7 +370,7 @@ async function readAll(
 }
 
 async function readFirst(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: ChunkSource,
   signal: AbortSignal,
   provider: string,
 ): Promise<Uint8Array> {

@@ -1,4 +1,5 @@
 import { ProviderError } from "./errors.ts";
+import type { ChunkSource } from "./chunk_reader.ts";
 import type { IdleWatch } from "./idle_watch.ts";
 
 const encoder = new TextEncoder();
@@ -44,13 +45,13 @@ export interface RelayOptions {
  */
 export function relayStream(
   first: Uint8Array,
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: ChunkSource,
   options: RelayOptions,
 ): ReadableStream<Uint8Array> {
   let atEventBoundary = endsWithBlankLine(first, true);
   let ended = false;
   let bytes = 0;
-  // The tail is copied into one fixed buffer: a chunk from fetch is a view into a 64 KiB
+  // The tail is copied into one fixed buffer: a chunk may be a view into a larger read
   // buffer, and keeping the view would keep all of it alive for the stream's lifetime.
   const tail = new Uint8Array(TAIL_BYTES);
   let tailLength = 0;
