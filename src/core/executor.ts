@@ -105,6 +105,7 @@ class ClientTie {
     return this.#signal !== undefined;
   }
 
+  /** Reads the signal (once). */
   signal(): AbortSignal {
     return this.#signal ??= this.#read();
   }
@@ -138,7 +139,14 @@ export function createExecutor(
     live.add(controller);
     let untieClient: (() => void) | undefined;
     const tie = () => {
-      const signal = client.signal();
+      let signal: AbortSignal;
+      try {
+        signal = client.signal();
+      } catch {
+        // Runs in a shared sweep: a request whose signal cannot be read any more must not stop
+        // the sweep for everyone else. Its attempt still ends by its own timeout.
+        return;
+      }
       if (signal.aborted) return controller.abort(CLIENT_CLOSED);
       const onClient = () => controller.abort(CLIENT_CLOSED);
       signal.addEventListener("abort", onClient);
