@@ -4,6 +4,10 @@ const encoder = new TextEncoder();
 // Whole-buffer decoding keeps no state, so one decoder serves every call.
 const decoder = new TextDecoder();
 const EVENT_END = /\r?\n\r?\n/;
+const USAGE_KEY = encoder.encode('"usage"');
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
 
 /** Token counts as providers report them (OpenAI's `usage`). */
 export interface Usage {
@@ -50,11 +54,6 @@ export function usageFromTail(tail: Uint8Array): Usage | null {
   }
   return null;
 }
-
-const USAGE_KEY = encoder.encode('"usage"');
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
 
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;

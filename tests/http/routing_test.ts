@@ -7,6 +7,17 @@ const chain = FAST_ROUTING + `strategies:
     providers: [a, b, c]
 `;
 
+/** The chain a -> b -> c, where `a` retries twice; `head` replaces the routing part. */
+const retryingChain = (
+  mocks: { a: { url: string }; b: { url: string }; c: { url: string } },
+  head = chain,
+) =>
+  head + `providers:
+${providerYaml("a", mocks.a.url, { max_retries: 2 })}
+${providerYaml("b", mocks.b.url)}
+${providerYaml("c", mocks.c.url)}
+`;
+
 Deno.test("a namespaced model goes to its provider with the prefix stripped and the provider's key", async () => {
   await withGateway(({ a, b, c }) =>
     chain + `providers:
@@ -74,12 +85,7 @@ ${providerYaml("c", c.url, { max_retries: 0 })}
 });
 
 Deno.test("retryable statuses are retried max_retries times, then the next provider serves", async () => {
-  await withGateway(({ a, b, c }) =>
-    chain + `providers:
-${providerYaml("a", a.url, { max_retries: 2 })}
-${providerYaml("b", b.url)}
-${providerYaml("c", c.url)}
-`, async ({ gw, a, b }) => {
+  await withGateway((mocks) => retryingChain(mocks), async ({ gw, a, b }) => {
     a.enqueue(
       { type: "error", status: 500 },
       { type: "error", status: 429 },
@@ -94,12 +100,7 @@ ${providerYaml("c", c.url)}
 });
 
 Deno.test("a retry that succeeds stays at the same provider", async () => {
-  await withGateway(({ a, b, c }) =>
-    chain + `providers:
-${providerYaml("a", a.url, { max_retries: 2 })}
-${providerYaml("b", b.url)}
-${providerYaml("c", c.url)}
-`, async ({ gw, a, b }) => {
+  await withGateway((mocks) => retryingChain(mocks), async ({ gw, a, b }) => {
     a.enqueue({ type: "error", status: 529 });
     const res = await post(gw, "/v1/chat/completions", chat("a/gpt-4o"));
     assert.equal(await content(res), "Hello from a");
@@ -197,12 +198,8 @@ ${providerYaml("c", c.url)}
 
 Deno.test("Retry-After within the cap is waited for; beyond the cap the next provider serves at once", async () => {
   await withGateway(
-    ({ a, b, c }) =>
-      chain.replace("routing:\n", 'routing:\n  retry_after_cap: "2s"\n') + `providers:
-${providerYaml("a", a.url, { max_retries: 2 })}
-${providerYaml("b", b.url)}
-${providerYaml("c", c.url)}
-`,
+    (mocks) =>
+      retryingChain(mocks, chain.replace("routing:\n", 'routing:\n  retry_after_cap: "2s"\n')),
     async ({ gw, a }) => {
       a.enqueue({ type: "error", status: 429, headers: { "retry-after": "1" } });
       let started = Date.now();

@@ -16,3 +16,27 @@ export function bodyOf(
   assert.ok(typeof body === "object" && body !== null && !Array.isArray(body), "no JSON body");
   return body as Record<string, unknown>;
 }
+
+/**
+ * Iterates an SDK stream that must break after it started: the SDK raises an APIError with the
+ * gateway's `stream_interrupted` code whose message matches `message`. Returns the text that
+ * arrived before the break.
+ */
+export async function readUntilInterrupted(
+  stream: AsyncIterable<OpenAI.ChatCompletionChunk>,
+  message: RegExp,
+): Promise<string> {
+  let text = "";
+  await assert.rejects(
+    (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    })(),
+    (err: unknown) => {
+      assert.ok(err instanceof OpenAI.APIError, `unexpected error: ${err}`);
+      assert.equal(err.code, "stream_interrupted");
+      assert.match(err.message, message);
+      return true;
+    },
+  );
+  return text;
+}
