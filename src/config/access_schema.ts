@@ -2,8 +2,8 @@
  * Schemas for the access-control sections: `auth:` (gateway keys, OIDC) and `ratelimit:`.
  */
 
-import { createHash } from "node:crypto";
 import { z } from "zod";
+import { sha256Hex } from "../auth/sha256.ts";
 import { absentIfNull, boolean, duration, httpUrl, integer } from "./fields.ts";
 import type { AuthConfig, GatewayKeyConfig, LimitRule, RateLimitConfig } from "./types.ts";
 
@@ -22,11 +22,6 @@ export const DEFAULT_JWT_ALGORITHMS = [
   "ES384",
   "EdDSA",
 ];
-
-/** Hex SHA-256 of a key, as stored in `GatewayKeyConfig.sha256`. Sync, so config parsing is. */
-export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
 
 const stringList = z.preprocess(
   (v) => typeof v === "string" ? [v] : absentIfNull(v),

@@ -1,7 +1,6 @@
-import { Buffer } from "node:buffer";
-import { createHash, timingSafeEqual } from "node:crypto";
 import { AuthError, type Caller } from "../auth/caller.ts";
 import type { OidcVerifier } from "../auth/oidc.ts";
+import { constantTimeEqual, fromHex, sha256 } from "../auth/sha256.ts";
 import type { AuthConfig } from "../config/types.ts";
 import { GatewayError } from "../core/errors.ts";
 import type { Context, Middleware } from "../http/context.ts";
@@ -18,17 +17,17 @@ export function authenticate(
   options: { verifier: OidcVerifier | null; open: ReadonlySet<string> },
 ): Middleware {
   const keys = config.keys.map((k) => ({
-    hash: Buffer.from(k.sha256, "hex"),
+    hash: fromHex(k.sha256),
     caller: { name: k.name, kind: "key", groups: k.groups, models: k.models } satisfies Caller,
   }));
 
   function findKey(presented: string): Caller | undefined {
-    const digest = createHash("sha256").update(presented).digest();
+    const digest = sha256(presented);
     let found: Caller | undefined;
     // Every stored hash is compared, in constant time, so timing reveals neither which key
     // matched nor how much of it.
     for (const k of keys) {
-      if (timingSafeEqual(k.hash, digest) && found === undefined) found = k.caller;
+      if (constantTimeEqual(k.hash, digest) && found === undefined) found = k.caller;
     }
     return found;
   }
