@@ -8,8 +8,10 @@ export interface ChunkSource {
  * Bytes of the buffer each relayed byte stream reads into. Deno's default reader allocates a
  * 64 KiB buffer for every read; with thousands of open streams those buffers (pending, or
  * pinned by a chunk not yet written to the client) were most of the gateway's memory per stream.
+ * SSE events are mostly a few hundred bytes, so 4 KiB holds nearly every read whole; a larger
+ * burst is relayed in several reads, with nothing lost or reordered.
  */
-export const READ_BUFFER_BYTES = 16 * 1024;
+export const READ_BUFFER_BYTES = 4 * 1024;
 
 /**
  * Reads a body chunk by chunk. A byte stream (a fetch body) is read into one reused buffer and
