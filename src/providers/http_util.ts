@@ -3,6 +3,8 @@ import { concatBytes } from "../core/json.ts";
 import { openAIErrorBody } from "./openai_wire.ts";
 import type { ProviderResult } from "./provider.ts";
 
+const encoder = new TextEncoder();
+
 /** Longest upstream error body kept for the client; the rest is dropped. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -123,11 +125,16 @@ export async function readJson(
 
 /** A translated JSON answer as a provider result. */
 export function jsonResult(value: unknown): ProviderResult {
-  const bytes = new TextEncoder().encode(JSON.stringify(value));
+  const bytes = encoder.encode(JSON.stringify(value));
+  let body: ReadableStream<Uint8Array> | undefined;
   return {
     status: 200,
     contentType: "application/json",
-    body: new Response(bytes).body!,
+    // Built only when asked for: the executor reads a buffered answer through `bytes()`, and a
+    // Response and stream per answer cost about as much as the serialisation itself.
+    get body() {
+      return body ??= new Response(bytes).body!;
+    },
     bytes: () => Promise.resolve(bytes),
   };
 }
