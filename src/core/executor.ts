@@ -10,7 +10,7 @@ import {
   ProviderError,
 } from "./errors.ts";
 import { type ExecutionEvents, NO_EVENTS } from "./events.ts";
-import { IdleWatch } from "./idle_watch.ts";
+import { IdleWatch, type Watched } from "./idle_watch.ts";
 import type { JsonObject } from "./json.ts";
 import type { Target } from "./router.ts";
 import { relayStream, type RelaySummary } from "./stream_relay.ts";
@@ -152,7 +152,10 @@ export function createExecutor(
       signal.addEventListener("abort", onClient);
       untieClient = () => signal.removeEventListener("abort", onClient);
     };
-    const pending = client.read ? (tie(), undefined) : clientWatch.add(CLIENT_LINK_DELAY_MS, tie);
+    // A later attempt of a request whose signal was already read ties at once.
+    let pending: Watched | undefined;
+    if (client.read) tie();
+    else pending = clientWatch.add(CLIENT_LINK_DELAY_MS, tie);
     return () => {
       live.delete(controller);
       if (pending !== undefined) clientWatch.remove(pending);
