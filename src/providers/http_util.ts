@@ -2,6 +2,7 @@ import { failureOf, ProviderError } from "../core/errors.ts";
 import { concatBytes } from "../core/json.ts";
 import { openAIErrorBody } from "./openai_wire.ts";
 import type { ProviderResult } from "./provider.ts";
+import type { UpstreamClient, UpstreamResponse } from "./upstream_client.ts";
 
 const encoder = new TextEncoder();
 
@@ -35,7 +36,7 @@ export type ErrorTranslator = (status: number, body: string) => { status: number
 /** Reads a non-2xx upstream response into a classified `ProviderError`. */
 export async function errorFromResponse(
   provider: string,
-  res: Response,
+  res: UpstreamResponse,
   translate?: ErrorTranslator,
 ): Promise<ProviderError> {
   let body = "";
@@ -63,7 +64,7 @@ export interface UpstreamRequest {
   headers: Record<string, string>;
   body?: string;
   signal: AbortSignal;
-  client: Deno.HttpClient;
+  client: UpstreamClient;
   /** Maps the provider's error bodies to the OpenAI shape. */
   translateError?: ErrorTranslator;
   /** Sent as `x-request-id`, so a request can be followed into the provider's logs. */
@@ -78,26 +79,29 @@ export function headerRecord(headers: Headers): Record<string, string> {
 }
 
 /** Sends a request; resolves with a 2xx response, throws a classified `ProviderError` otherwise. */
-export async function callUpstream(provider: string, req: UpstreamRequest): Promise<Response> {
-  let res: Response;
+export async function callUpstream(
+  provider: string,
+  req: UpstreamRequest,
+): Promise<UpstreamResponse> {
+  let res: UpstreamResponse;
   try {
     // A plain record is cheaper for fetch to take than a Headers object (no copy, no brand
     // checks); the request id is the only per-request header.
     const headers = req.requestId === undefined
       ? req.headers
       : { ...req.headers, "x-request-id": req.requestId };
-    res = await fetch(req.url, {
+    res = await req.client.request(req.url, {
       method: req.method ?? (req.body === undefined ? "GET" : "POST"),
       headers,
       body: req.body,
       signal: req.signal,
-      client: req.client,
     });
   } catch (err) {
     throw failureOf(err, req.signal, `${provider} unreachable`);
   }
   if (!res.ok) throw await errorFromResponse(provider, res, req.translateError);
-  if (res.body === null) {
+  // A 2xx without content (the status says so; the body is not touched, so it stays readable).
+  if (res.status === 204 || res.status === 205) {
     throw new ProviderError("protocol", `${provider} answered with an empty body`);
   }
   return res;
@@ -106,7 +110,7 @@ export async function callUpstream(provider: string, req: UpstreamRequest): Prom
 /** Reads a 2xx JSON body; a body that is not JSON is the provider's fault, a cut one the link's. */
 export async function readJson(
   provider: string,
-  res: Response,
+  res: UpstreamResponse,
   signal: AbortSignal,
 ): Promise<unknown> {
   let text: string;
@@ -174,7 +178,7 @@ export function unsupportedEndpoint(provider: string, endpoint: string): Provide
   });
 }
 
-async function readLimitedText(res: Response, limit: number): Promise<string> {
+async function readLimitedText(res: UpstreamResponse, limit: number): Promise<string> {
   if (res.body === null) return "";
   const reader = res.body.getReader();
   const parts: Uint8Array[] = [];

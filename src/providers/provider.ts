@@ -1,4 +1,5 @@
 import type { ProviderConfig } from "../config/types.ts";
+import type { ChunkSource } from "../core/chunk_reader.ts";
 import type { JsonObject } from "../core/json.ts";
 
 /** The OpenAI endpoints the gateway serves. */
@@ -27,6 +28,8 @@ export interface ProviderResult {
   body: ReadableStream<Uint8Array>;
   /** Reads the whole body (instead of `body`), by the provider's fastest means. */
   bytes(): Promise<Uint8Array<ArrayBuffer>>;
+  /** Reads the body chunk by chunk without a stream in between, where the provider can. */
+  chunks?(): ChunkSource;
 }
 
 /** A model as a provider lists it. */

@@ -11,6 +11,7 @@ import {
 } from "../http_util.ts";
 import type { Provider, ProviderCall, ProviderModel, ProviderResult } from "../provider.ts";
 import { translateSse } from "../sse_translate.ts";
+import { createUpstreamClient, type UpstreamClient } from "../upstream_client.ts";
 import { toAnthropicRequest } from "./request.ts";
 import { fromAnthropicResponse, parseModelPage, toOpenAIError } from "./response.ts";
 import { anthropicStreamTranslator } from "./stream.ts";
@@ -23,8 +24,7 @@ const MAX_MODEL_PAGES = 20;
 
 /** Adapter for Anthropic's Messages API: OpenAI chat requests in, OpenAI answers out. */
 export function createAnthropicProvider(config: ProviderConfig): Provider {
-  // One client per provider: its own keep-alive pool, so one slow provider cannot starve another.
-  const client = Deno.createHttpClient({});
+  const client = createUpstreamClient();
   const messagesUrl = joinUrl(config.target_url, "/v1/messages");
   const modelsUrl = joinUrl(config.target_url, "/v1/models");
   const headers = headerRecord(buildHeaders(config));
@@ -84,7 +84,7 @@ async function listAllModels(
   req: {
     url: string;
     headers: Record<string, string>;
-    client: Deno.HttpClient;
+    client: UpstreamClient;
     signal: AbortSignal;
   },
 ): Promise<ProviderModel[]> {

@@ -11,6 +11,7 @@ import {
 } from "../http_util.ts";
 import type { Provider, ProviderCall, ProviderModel, ProviderResult } from "../provider.ts";
 import { translateSse } from "../sse_translate.ts";
+import { createUpstreamClient, type UpstreamClient } from "../upstream_client.ts";
 import { toGeminiEmbedRequest, toGeminiRequest } from "./request.ts";
 import { fromGeminiEmbeddings, fromGeminiResponse, toOpenAIError } from "./response.ts";
 import { geminiStreamTranslator } from "./stream.ts";
@@ -49,7 +50,7 @@ export function modelResource(model: string): string {
 /** What every call of one Gemini provider shares. */
 interface GeminiUpstream {
   name: string;
-  client: Deno.HttpClient;
+  client: UpstreamClient;
   /** `{root}/{version}`, e.g. `https://generativelanguage.googleapis.com/v1beta`. */
   apiRoot: string;
   headers: Record<string, string>;
@@ -65,8 +66,7 @@ export function createGeminiProvider(config: ProviderConfig): Provider {
   const streamHeaders = { ...headers, accept: "text/event-stream" };
   const upstream: GeminiUpstream = {
     name: config.name,
-    // One client per provider: its own keep-alive pool, so one slow provider can't starve another.
-    client: Deno.createHttpClient({}),
+    client: createUpstreamClient(),
     apiRoot: `${root}/${version}`,
     headers,
     streamHeaders,

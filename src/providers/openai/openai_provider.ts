@@ -9,6 +9,7 @@ import type {
   ProviderModel,
   ProviderResult,
 } from "../provider.ts";
+import { createUpstreamClient } from "../upstream_client.ts";
 
 /** Upstream path per endpoint, relative to the provider's base URL. */
 const PATHS: Record<Endpoint, string> = {
@@ -52,8 +53,7 @@ export function createOpenAICompatible(
   config: ProviderConfig,
   options: OpenAICompatibleOptions,
 ): Provider {
-  // One client per provider: its own keep-alive pool, so one slow provider cannot starve another.
-  const client = Deno.createHttpClient({});
+  const client = createUpstreamClient();
   const baseHeaders = headerRecord(options.headers);
   baseHeaders["content-type"] = "application/json";
   const streamHeaders = { ...baseHeaders, accept: "text/event-stream" };
@@ -71,8 +71,12 @@ export function createOpenAICompatible(
       status: res.status,
       contentType: res.headers.get("content-type") ??
         (call.stream ? "text/event-stream" : "application/json"),
-      body: res.body!,
+      // Read either as a stream or whole, never both: the stream is made only when asked for.
+      get body() {
+        return res.body!;
+      },
       bytes: () => res.bytes(),
+      chunks: res.chunks?.bind(res),
     };
   }
 
