@@ -311,7 +311,7 @@ export function createExecutor(
         circuit.onSuccess();
         return { ...base, kind: "complete", status: result.status, body: bytes };
       }
-      const reader = chunkReader(result.body);
+      const reader = result.chunks?.() ?? chunkReader(result.body);
       const first = await readFirst(reader, controller.signal, provider.name);
       circuit.onSuccess();
       relaying = true;
