@@ -13,11 +13,12 @@ const PROXY_VARIABLES = [
 
 /**
  * One provider's upstream client: its own keep-alive pool, so one slow provider cannot starve
- * another. The gateway's HTTP/1.1 client serves direct connections; where a proxy is configured
- * in the environment, `fetch` (which honours those variables and NO_PROXY) carries the requests.
+ * another. The gateway's HTTP/1.1 client serves direct connections. `fetch` carries the calls
+ * where a proxy is configured in the environment (it honours those variables and NO_PROXY) and
+ * where Deno's OpenTelemetry is on (it records each call as a span and sends `traceparent`).
  */
 export function createUpstreamClient(): UpstreamClient {
-  return proxyConfigured() ? fetchClient() : new Http1Client();
+  return needsFetch() ? fetchClient() : new Http1Client();
 }
 
 function fetchClient(): UpstreamClient {
@@ -28,11 +29,13 @@ function fetchClient(): UpstreamClient {
   };
 }
 
-function proxyConfigured(): boolean {
+function needsFetch(): boolean {
   try {
+    const otel = Deno.env.get("OTEL_DENO")?.toLowerCase();
+    if (otel === "true" || otel === "1") return true;
     return PROXY_VARIABLES.some((name) => (Deno.env.get(name) ?? "") !== "");
   } catch {
-    // Without env access, fetch could not read the variables either.
+    // Without env access, fetch could read neither the proxy nor the OpenTelemetry settings.
     return false;
   }
 }
