@@ -77,23 +77,32 @@ export class Http1Client implements UpstreamClient {
     const target = this.#target(url);
     const request = requestBytes(target, init);
     for (let attempt = 1;; attempt++) {
-      const pooled = this.#checkout(target.origin);
+      // The retry opens a fresh connection: the rest of the pool may have gone stale too.
+      const pooled = attempt === 1 ? this.#checkout(target.origin) : undefined;
       const conn = pooled ?? await connect(target, signal, this.#caCerts);
       conn.uses++;
       const onAbort = () => conn.close();
       signal.addEventListener("abort", onAbort);
       let head: ResponseHead;
       try {
-        await conn.write(request);
+        try {
+          await conn.write(request);
+        } catch (err) {
+          // A pooled connection that fails the write carried nothing of this request: it is
+          // sent once more on a fresh connection. Once written, a request is never resent here
+          // (it may have reached the server); the executor's retry policy decides.
+          if (pooled !== undefined && !signal.aborted) {
+            signal.removeEventListener("abort", onAbort);
+            conn.close();
+            continue;
+          }
+          throw err;
+        }
         head = await readHead(conn, init.method);
       } catch (err) {
         signal.removeEventListener("abort", onAbort);
         conn.close();
-        if (signal.aborted) throw signal.reason;
-        // A kept-alive connection the server closed while idle fails before any answer byte:
-        // the request is sent again once, on a fresh connection.
-        if (pooled !== undefined && conn.received === 0 && attempt === 1) continue;
-        throw err;
+        throw signal.aborted ? signal.reason : err;
       }
       const body = new BodyReader(conn, head.framing, {
         signal,
@@ -127,20 +136,21 @@ export class Http1Client implements UpstreamClient {
     if (idle === undefined) return undefined;
     const now = performance.now();
     for (let conn = idle.pop(); conn !== undefined; conn = idle.pop()) {
-      if (now - conn.idleSince < IDLE_TIMEOUT_MS && conn.recycle()) return conn;
+      if (now - conn.idleSince < IDLE_TIMEOUT_MS && conn.unpark()) return conn;
       conn.close();
     }
     return undefined;
   }
 
   #release(origin: string, conn: Connection, reusable: boolean): void {
-    if (!reusable || this.#closed || conn.closed) {
+    if (!reusable || this.#closed || conn.closed || conn.available > 0) {
       conn.close();
       return;
     }
     let idle = this.#idle.get(origin);
     if (idle === undefined) this.#idle.set(origin, idle = []);
     conn.idleSince = performance.now();
+    conn.park();
     idle.push(conn);
     if (idle.length > MAX_IDLE_PER_ORIGIN) idle.shift()!.close();
   }

@@ -17,6 +17,9 @@ export class Connection {
   #start = 0;
   #end = 0;
   #closed = false;
+  /** A read started while the connection sat in its pool, adopted by the next request. */
+  #pending: Promise<boolean> | null = null;
+  #parked = false;
   /** Requests this connection has carried, the current one included. */
   uses = 0;
   /** When the connection last went back to its pool (performance.now()). */
@@ -62,6 +65,11 @@ export class Connection {
    * or grown up to `limit` for a head or chunk-size line that does not fit.
    */
   async fill(limit = READ_BUFFER_BYTES): Promise<boolean> {
+    if (this.#pending !== null) {
+      const pending = this.#pending;
+      this.#pending = null;
+      return await pending;
+    }
     if (this.#end === this.#buffer.length) {
       if (this.#start > 0) {
         this.#buffer.copyWithin(0, this.#start, this.#end);
@@ -95,12 +103,31 @@ export class Connection {
     while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
   }
 
-  /** Readies a pooled connection for its next request; false when it cannot carry one. */
-  recycle(): boolean {
-    if (this.#closed || this.available > 0) return false;
+  /**
+   * Puts the connection in its pool with a read pending, so that a server closing it while idle
+   * is seen at once (the connection is closed then) instead of failing the next request after it
+   * was sent. The read does not keep the process alive; the next request adopts it.
+   */
+  park(): void {
     // A buffer grown for a long head goes back to its usual size.
     if (this.#buffer.length > READ_BUFFER_BYTES) this.#buffer = new Uint8Array(READ_BUFFER_BYTES);
     this.received = 0;
+    this.#parked = true;
+    this.#conn.unref();
+    const read = this.fill();
+    this.#pending = read;
+    read.then((more) => {
+      // Anything while parked (the end of the stream, or bytes nobody asked for) ends it.
+      if (this.#parked) this.close();
+      return more;
+    }, () => this.close());
+  }
+
+  /** Takes the connection out of its pool; false when it was closed meanwhile. */
+  unpark(): boolean {
+    if (this.#closed) return false;
+    this.#parked = false;
+    this.#conn.ref();
     return true;
   }
 

@@ -55,7 +55,7 @@ export function parseHead(bytes: Uint8Array, method: string): ResponseHead {
     const line = lines[i];
     // An obsolete folded line continues the previous value (RFC 9112 section 5.2).
     if (line !== undefined && (line.startsWith(" ") || line.startsWith("\t")) && name !== "") {
-      value += " " + line.trim();
+      value += " " + trimOws(line);
       continue;
     }
     if (name !== "") appendHeader(headers, name, value);
@@ -65,12 +65,18 @@ export function parseHead(bytes: Uint8Array, method: string): ResponseHead {
     if (!TOKEN.test(name)) {
       throw new HttpProtocolError(`malformed header line: ${JSON.stringify(line.slice(0, 80))}`);
     }
-    value = line.slice(colon + 1).trim();
+    value = trimOws(line.slice(colon + 1));
   }
   const framing = framingOf(status, method, headers);
   const connection = headers.get("connection")?.toLowerCase() ?? "";
-  const keepAlive = match[1] === "1" && framing.kind !== "close" && !/\bclose\b/.test(connection);
+  const close = connection.split(",").some((option) => option.trim() === "close");
+  const keepAlive = match[1] === "1" && framing.kind !== "close" && !close;
   return { status, headers, framing, keepAlive };
+}
+
+/** Strips HTTP's optional whitespace (spaces and tabs only, unlike `trim`). */
+function trimOws(text: string): string {
+  return text.replace(/^[ \t]+|[ \t]+$/g, "");
 }
 
 function headText(bytes: Uint8Array): string {

@@ -1,0 +1,1556 @@
+import assert from "node:assert/strict";
+import type { ChunkSource } from "../../src/core/chunk_reader.ts";
+import { concatBytes as concat } from "../../src/core/json.ts";
+import {
+  Http1Client,
+  IDLE_TIMEOUT_MS,
+  MAX_IDLE_PER_ORIGIN,
+  type UpstreamResponse,
+} from "../../src/providers/http1/client.ts";
+import { HttpProtocolError } from "../../src/providers/http1/head.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+// ---------------------------------------------------------------------------------------------
+// A scripted raw-TCP HTTP/1.1 server: each accepted connection runs the test's handler, which
+// reads requests and writes hand-crafted response bytes.
+
+/** One request as the server received it. */
+interface CapturedRequest {
+  /** Index of the connection it arrived on (0 for the first accepted connection). */
+  connection: number;
+  requestLine: string;
+  /** Header fields in wire order, names as sent. */
+  headers: [string, string][];
+  body: Uint8Array;
+  /** The exact request bytes: head, blank line and body. */
+  raw: Uint8Array;
+}
+
+class ServerConn {
+  readonly index: number;
+  #tcp: Deno.Conn;
+  #pending: Uint8Array = new Uint8Array(0);
+  #requests: CapturedRequest[];
+  #closed = false;
+
+  constructor(tcp: Deno.Conn, index: number, requests: CapturedRequest[]) {
+    this.#tcp = tcp;
+    this.index = index;
+    this.#requests = requests;
+  }
+
+  /** Reads the next request (head and content-length body); null when the client closed first. */
+  async readRequest(): Promise<CapturedRequest | null> {
+    let end = indexOfBlankLine(this.#pending);
+    while (end === -1) {
+      if (!(await this.#read())) {
+        if (this.#pending.length === 0) return null;
+        throw new Error("client closed the connection mid-request");
+      }
+      end = indexOfBlankLine(this.#pending);
+    }
+    const [requestLine = "", ...lines] = decoder.decode(this.#pending.subarray(0, end)).split(
+      "\r\n",
+    );
+    const headers = lines.map((line): [string, string] => {
+      const colon = line.indexOf(":");
+      return [line.slice(0, colon), line.slice(colon + 1).trim()];
+    });
+    const lengthField = headers.find(([name]) => name.toLowerCase() === "content-length");
+    const total = end + 4 + Number(lengthField?.[1] ?? 0);
+    while (this.#pending.length < total) {
+      if (!(await this.#read())) throw new Error("client closed the connection mid-body");
+    }
+    const request: CapturedRequest = {
+      connection: this.index,
+      requestLine,
+      headers,
+      body: this.#pending.slice(end + 4, total),
+      raw: this.#pending.slice(0, total),
+    };
+    this.#pending = this.#pending.slice(total);
+    this.#requests.push(request);
+    return request;
+  }
+
+  /** Reads and discards until the client closes the connection. */
+  async waitForClose(): Promise<void> {
+    while (await this.#read()) this.#pending = new Uint8Array(0);
+  }
+
+  async write(data: string | Uint8Array): Promise<void> {
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    let written = 0;
+    while (written < bytes.length) written += await this.#tcp.write(bytes.subarray(written));
+  }
+
+  /** Writes `data` in pieces of `step` bytes, yielding to the event loop between them. */
+  async writeSlowly(data: string | Uint8Array, step = 1): Promise<void> {
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    for (let i = 0; i < bytes.length; i += step) {
+      await this.write(bytes.subarray(i, i + step));
+      await pause();
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#tcp.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  async #read(): Promise<boolean> {
+    const chunk = new Uint8Array(64 * 1024);
+    let n: number | null;
+    try {
+      n = await this.#tcp.read(chunk);
+    } catch (err) {
+      // A client closing with unread bytes resets the connection: that is a close too.
+      if (err instanceof Deno.errors.ConnectionReset) return false;
+      throw err;
+    }
+    if (n === null) return false;
+    const grown = new Uint8Array(this.#pending.length + n);
+    grown.set(this.#pending);
+    grown.set(chunk.subarray(0, n), this.#pending.length);
+    this.#pending = grown;
+    return true;
+  }
+}
+
+type Handler = (conn: ServerConn) => Promise<void>;
+
+class ScriptedServer {
+  /** Connections accepted so far. */
+  connections = 0;
+  /** Requests read by the handlers, in arrival order. */
+  readonly requests: CapturedRequest[] = [];
+  readonly port: number;
+  #listener: Deno.TcpListener;
+  #open = new Set<ServerConn>();
+  #tasks: Promise<void>[] = [];
+  #errors: unknown[] = [];
+  #closing = false;
+  #acceptLoop: Promise<void>;
+
+  constructor(handler: Handler) {
+    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.port = this.#listener.addr.port;
+    this.#acceptLoop = this.#accept(handler);
+  }
+
+  url(path = "/"): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  /** Stops accepting, closes every connection and waits for the handlers to finish. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    this.#listener.close();
+    await this.#acceptLoop;
+    for (const conn of this.#open) conn.close();
+    await Promise.all(this.#tasks);
+  }
+
+  /** Fails the test with the first error a handler threw before the server was closed. */
+  assertHandlersSucceeded(): void {
+    if (this.#errors.length > 0) throw this.#errors[0];
+  }
+
+  async #accept(handler: Handler): Promise<void> {
+    for (;;) {
+      let tcp: Deno.TcpConn;
+      try {
+        tcp = await this.#listener.accept();
+      } catch {
+        return; // The listener was closed.
+      }
+      tcp.setNoDelay(true);
+      const conn = new ServerConn(tcp, this.connections++, this.requests);
+      this.#open.add(conn);
+      this.#tasks.push(
+        handler(conn)
+          .catch((err) => {
+            if (!this.#closing) this.#errors.push(err);
+          })
+          .finally(() => {
+            conn.close();
+            this.#open.delete(conn);
+          }),
+      );
+    }
+  }
+}
+
+/** Gates a handler waits on; all are opened when the test ends, so no handler is left waiting. */
+const openGates = new Set<PromiseWithResolvers<void>>();
+
+/** A promise the test resolves to let a handler go on (e.g. "the client has read chunk 1"). */
+function gate(): PromiseWithResolvers<void> {
+  const gate = Promise.withResolvers<void>();
+  openGates.add(gate);
+  gate.promise.then(() => openGates.delete(gate));
+  return gate;
+}
+
+/**
+ * A test that deadlocks (the client waiting for bytes the server will never send) fails after
+ * this long instead of hanging the run. Not a timing assertion: real runs take milliseconds.
+ */
+const DEADLOCK_LIMIT_MS = 20_000;
+
+/** Runs `body` against a fresh server and client, then closes both (even when `body` fails). */
+async function withServer(
+  handler: Handler,
+  body: (server: ScriptedServer, client: Http1Client) => Promise<void>,
+): Promise<void> {
+  const server = new ScriptedServer(handler);
+  const client = new Http1Client();
+  try {
+    await settles(body(server, client), "the test", DEADLOCK_LIMIT_MS);
+  } finally {
+    client.close();
+    for (const gate of openGates) gate.resolve();
+    await server.close();
+  }
+  server.assertHandlersSucceeded();
+}
+
+/** A handler answering every request on its connection with `respond(request, n)`. */
+function serveAll(respond: (request: CapturedRequest, n: number) => string | Uint8Array): Handler {
+  let n = 0;
+  return async (conn) => {
+    for (
+      let request = await conn.readRequest();
+      request !== null;
+      request = await conn.readRequest()
+    ) {
+      await conn.write(respond(request, n++));
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+function pause(ms = 1): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Fails instead of hanging when `promise` never settles (e.g. a body buffered to its end while the
+ * server waits for the client). Not a timing assertion: the limit is far beyond any real run.
+ */
+async function settles<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function indexOfBlankLine(bytes: Uint8Array): number {
+  for (let i = 0; i + 3 < bytes.length; i++) {
+    if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+/** Each character as one byte (ISO-8859-1), for header bytes that are not UTF-8. */
+function latin1(text: string): Uint8Array {
+  return Uint8Array.from(text, (char) => char.charCodeAt(0));
+}
+
+/** Reads a body stream to its end with a reader loop; returns every chunk it delivered. */
+async function readChunks(body: ReadableStream<Uint8Array> | null): Promise<Uint8Array[]> {
+  assert.ok(body !== null, "response has a body stream");
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    assert.ok(value.length > 0, "no empty chunks");
+    chunks.push(value);
+  }
+  reader.releaseLock();
+  return chunks;
+}
+
+async function streamText(response: UpstreamResponse): Promise<string> {
+  return decoder.decode(concat(await readChunks(response.body)));
+}
+
+function get(signal = new AbortController().signal) {
+  return { method: "GET", headers: {}, signal };
+}
+
+function header(request: CapturedRequest | undefined, name: string): string[] {
+  assert.ok(request !== undefined, "request was received");
+  return request.headers.filter(([field]) => field === name).map(([, value]) => value);
+}
+
+function isProtocolError(pattern: RegExp): (err: unknown) => boolean {
+  return (err) => {
+    assert.ok(err instanceof HttpProtocolError, `expected HttpProtocolError, got ${err}`);
+    assert.match(err.message, pattern);
+    return true;
+  };
+}
+
+// A body with multi-byte UTF-8 characters, so byte and character counts differ.
+const UNICODE_BODY = "h\u00e9llo w\u00f6rld \u2713 \u{1f600}";
+
+// ---------------------------------------------------------------------------------------------
+// Content-length bodies
+
+Deno.test("a content-length body reads the same through bytes(), text() and the body stream", async () => {
+  const bodyBytes = encoder.encode(UNICODE_BODY);
+  const response = concat([
+    encoder.encode(
+      `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${bodyBytes.length}\r\n\r\n`,
+    ),
+    bodyBytes,
+  ]);
+  await withServer(serveAll(() => response), async (server, client) => {
+    const viaBytes = await client.request(server.url(), get());
+    assert.equal(viaBytes.status, 200);
+    assert.equal(viaBytes.ok, true);
+    assert.equal(viaBytes.headers.get("content-type"), "text/plain");
+    assert.deepEqual(await viaBytes.bytes(), bodyBytes);
+
+    const viaText = await client.request(server.url(), get());
+    assert.equal(await viaText.text(), UNICODE_BODY);
+
+    const viaStream = await client.request(server.url(), get());
+    assert.deepEqual(concat(await readChunks(viaStream.body)), bodyBytes);
+    assert.equal(server.connections, 1);
+  });
+});
+
+Deno.test("a large content-length body arrives whole through bytes() and the body stream", async () => {
+  const bodyBytes = new Uint8Array(300_000).map((_, i) => (i * 7 + (i >> 8)) & 0xff);
+  const response = concat([
+    encoder.encode(`HTTP/1.1 200 OK\r\ncontent-length: ${bodyBytes.length}\r\n\r\n`),
+    bodyBytes,
+  ]);
+  await withServer(serveAll(() => response), async (server, client) => {
+    const whole = await client.request(server.url(), get());
+    assert.deepEqual(await whole.bytes(), bodyBytes);
+    const streamed = await client.request(server.url(), get());
+    const chunks = await readChunks(streamed.body);
+    assert.deepEqual(concat(chunks), bodyBytes);
+    assert.equal(server.connections, 1);
+  });
+});
+
+Deno.test("a content-length response sent one byte at a time is read correctly", async () => {
+  const response = "HTTP/1.1 200 OK\r\nx-a: 1\r\ncontent-length: 11\r\n\r\nhello world";
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.writeSlowly(response);
+    await conn.readRequest();
+    await conn.writeSlowly(response);
+  }, async (server, client) => {
+    const first = await client.request(server.url(), get());
+    assert.equal(first.headers.get("x-a"), "1");
+    assert.equal(await first.text(), "hello world");
+    const second = await client.request(server.url(), get());
+    assert.equal(await streamText(second), "hello world");
+  });
+});
+
+Deno.test("an empty content-length body reads as empty and keeps the connection", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"),
+    async (server, client) => {
+      const first = await client.request(server.url(), get());
+      assert.deepEqual(await first.bytes(), new Uint8Array(0));
+      const second = await client.request(server.url(), get());
+      assert.deepEqual(await readChunks(second.body), []);
+      assert.equal(server.connections, 1);
+    },
+  );
+});
+
+Deno.test("reading a body twice rejects with a TypeError", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),
+    async (server, client) => {
+      const first = await client.request(server.url(), get());
+      assert.equal(await first.text(), "ok");
+      await assert.rejects(first.text(), TypeError);
+      await assert.rejects(first.bytes(), TypeError);
+      await assert.rejects(first.body!.getReader().read(), TypeError);
+
+      const second = await client.request(server.url(), get());
+      assert.equal(await streamText(second), "ok");
+      await assert.rejects(second.bytes(), TypeError);
+    },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Chunked bodies
+
+const CHUNKED_HEAD = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+/** "hello, chunked world" with an extension, a quoted extension, upper-case hex and trailers. */
+const CHUNKED_RESPONSE = CHUNKED_HEAD +
+  "5;foo=bar\r\nhello\r\n" +
+  "2\r\n, \r\n" +
+  '7;name="quoted;value"\r\nchunked\r\n' +
+  "A\r\n wide worl\r\n" +
+  "1\r\nd\r\n" +
+  "0;end\r\nx-trailer: yes\r\nx-other: 2\r\n\r\n";
+const CHUNKED_TEXT = "hello, chunked wide world";
+
+Deno.test("a chunked body is reassembled through bytes(), text() and the body stream", async () => {
+  await withServer(serveAll(() => CHUNKED_RESPONSE), async (server, client) => {
+    const viaBytes = await client.request(server.url(), get());
+    assert.deepEqual(await viaBytes.bytes(), encoder.encode(CHUNKED_TEXT));
+    const viaText = await client.request(server.url(), get());
+    assert.equal(await viaText.text(), CHUNKED_TEXT);
+    const viaStream = await client.request(server.url(), get());
+    assert.equal(await streamText(viaStream), CHUNKED_TEXT);
+    // Trailers are consumed: the connection carried all three responses.
+    assert.equal(server.connections, 1);
+    assert.equal(server.requests.length, 3);
+  });
+});
+
+Deno.test("a chunked response sent one byte at a time is reassembled", async () => {
+  await withServer(async (conn) => {
+    for (let i = 0; i < 2; i++) {
+      await conn.readRequest();
+      await conn.writeSlowly(CHUNKED_RESPONSE);
+    }
+  }, async (server, client) => {
+    const viaText = await client.request(server.url(), get());
+    assert.equal(await viaText.text(), CHUNKED_TEXT);
+    const viaStream = await client.request(server.url(), get());
+    assert.equal(await streamText(viaStream), CHUNKED_TEXT);
+    assert.equal(server.connections, 1);
+  });
+});
+
+Deno.test("a chunked response split in two at every byte boundary is reassembled", async () => {
+  const bytes = encoder.encode(CHUNKED_RESPONSE);
+  await withServer(async (conn) => {
+    for (let split = 1; split < bytes.length; split++) {
+      await conn.readRequest();
+      await conn.write(bytes.subarray(0, split));
+      await pause();
+      await conn.write(bytes.subarray(split));
+    }
+  }, async (server, client) => {
+    for (let split = 1; split < bytes.length; split++) {
+      const response = await client.request(server.url(), get());
+      const text = split % 2 === 0 ? await response.text() : await streamText(response);
+      assert.equal(text, CHUNKED_TEXT, `split at byte ${split}`);
+    }
+    assert.equal(server.connections, 1);
+  });
+});
+
+Deno.test("a chunked body streams each chunk before the server sends the next", async () => {
+  const readFirst = gate();
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write(CHUNKED_HEAD + "5\r\nhello\r\n");
+    // Nothing more is sent until the client has seen the first chunk.
+    await readFirst.promise;
+    await conn.write("6\r\n world\r\n0\r\n\r\n");
+  }, async (server, client) => {
+    const response = await client.request(server.url(), get());
+    const reader = response.body!.getReader();
+    const first = await settles(reader.read(), "the first chunk");
+    assert.equal(first.done, false);
+    assert.equal(decoder.decode(first.value), "hello");
+    readFirst.resolve();
+    let rest = "";
+    for (let part = await reader.read(); !part.done; part = await reader.read()) {
+      rest += decoder.decode(part.value);
+    }
+    assert.equal(rest, " world");
+  });
+});
+
+Deno.test("a content-length body streams its first bytes before the rest is sent", async () => {
+  const readFirst = gate();
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello");
+    await readFirst.promise;
+    await conn.write("world");
+  }, async (server, client) => {
+    const response = await client.request(server.url(), get());
+    const reader = response.body!.getReader();
+    const first = await settles(reader.read(), "the first bytes");
+    assert.equal(decoder.decode(first.value), "hello");
+    readFirst.resolve();
+    const second = await reader.read();
+    assert.equal(decoder.decode(second.value), "world");
+    assert.equal((await reader.read()).done, true);
+  });
+});
+
+Deno.test("a chunked body with large chunks is reassembled", async () => {
+  const parts = [70_000, 1, 20_000, 100_000].map((size, n) =>
+    new Uint8Array(size).map((_, i) => (i + n * 31) & 0xff)
+  );
+  const response = concat([
+    encoder.encode(CHUNKED_HEAD),
+    ...parts.flatMap((part) => [
+      encoder.encode(`${part.length.toString(16)}\r\n`),
+      part,
+      encoder.encode("\r\n"),
+    ]),
+    encoder.encode("0\r\n\r\n"),
+  ]);
+  await withServer(serveAll(() => response), async (server, client) => {
+    const whole = await client.request(server.url(), get());
+    assert.deepEqual(await whole.bytes(), concat(parts));
+    const streamed = await client.request(server.url(), get());
+    assert.deepEqual(concat(await readChunks(streamed.body)), concat(parts));
+    assert.equal(server.connections, 1);
+  });
+});
+
+Deno.test("text() decodes a multi-byte character split across chunks", async () => {
+  const bytes = encoder.encode("\u2713\u{1f600}");
+  const response = concat([
+    encoder.encode(CHUNKED_HEAD + "2\r\n"),
+    bytes.subarray(0, 2),
+    encoder.encode("\r\n5\r\n"),
+    bytes.subarray(2),
+    encoder.encode("\r\n0\r\n\r\n"),
+  ]);
+  await withServer(serveAll(() => response), async (server, client) => {
+    const response = await client.request(server.url(), get());
+    assert.equal(await response.text(), "\u2713\u{1f600}");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// chunks(): the gateway's stream-free body reader
+
+function chunksOf(response: UpstreamResponse): ChunkSource {
+  assert.ok(response.chunks !== undefined, "the gateway's client offers chunks()");
+  return response.chunks();
+}
+
+async function readAllChunks(source: ChunkSource): Promise<string> {
+  let text = "";
+  for (let part = await source.read(); !part.done; part = await source.read()) {
+    assert.ok(part.value.length > 0, "no empty chunks");
+    text += decoder.decode(part.value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+Deno.test("chunks() reads a chunked and a content-length body and keeps the connection", async () => {
+  await withServer(
+    serveAll((_, n) =>
+      n === 0 ? CHUNKED_RESPONSE : `HTTP/1.1 200 OK\r\ncontent-length: 12\r\n\r\nhello chunks`
+    ),
+    async (server, client) => {
+      const chunked = chunksOf(await client.request(server.url(), get()));
+      assert.equal(await readAllChunks(chunked), CHUNKED_TEXT);
+      // Reading past the end keeps answering done.
+      assert.equal((await chunked.read()).done, true);
+      const sized = chunksOf(await client.request(server.url(), get()));
+      assert.equal(await readAllChunks(sized), "hello chunks");
+      assert.equal(server.connections, 1);
+    },
+  );
+});
+
+Deno.test("chunks() delivers each chunk before the server sends the next", async () => {
+  const readFirst = gate();
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write(CHUNKED_HEAD + "5\r\nhello\r\n");
+    await readFirst.promise;
+    await conn.write("6\r\n world\r\n0\r\n\r\n");
+  }, async (server, client) => {
+    const source = chunksOf(await client.request(server.url(), get()));
+    const first = await settles(source.read(), "the first chunk");
+    assert.equal(first.done, false);
+    assert.equal(decoder.decode(first.value), "hello");
+    readFirst.resolve();
+    assert.equal(await readAllChunks(source), " world");
+  });
+});
+
+Deno.test("chunks() and the other body readers exclude each other", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),
+    async (server, client) => {
+      const first = await client.request(server.url(), get());
+      const source = chunksOf(first);
+      assert.throws(() => chunksOf(first), TypeError);
+      await assert.rejects(first.text(), TypeError);
+      assert.equal(await readAllChunks(source), "ok");
+
+      const second = await client.request(server.url(), get());
+      assert.equal(await second.text(), "ok");
+      assert.throws(() => chunksOf(second), TypeError);
+    },
+  );
+});
+
+Deno.test("chunks() on a 204 response is done at once", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.1 204 No Content\r\n\r\n"),
+    async (server, client) => {
+      const source = chunksOf(await client.request(server.url(), get()));
+      assert.equal((await source.read()).done, true);
+      await (await client.request(server.url(), get())).text();
+      assert.equal(server.connections, 1);
+    },
+  );
+});
+
+Deno.test("cancelling chunks() closes the connection", async () => {
+  const sawClose = gate();
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    if (conn.index === 0) {
+      await conn.write(CHUNKED_HEAD + "7\r\npartial\r\n");
+      await conn.waitForClose();
+      sawClose.resolve();
+      return;
+    }
+    await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nnext");
+  }, async (server, client) => {
+    const source = chunksOf(await client.request(server.url(), get()));
+    assert.equal(decoder.decode((await source.read()).value), "partial");
+    await source.cancel();
+    await settles(sawClose.promise, "the server seeing the connection close");
+    assert.equal(await (await client.request(server.url(), get())).text(), "next");
+    assert.equal(server.connections, 2);
+  });
+});
+
+Deno.test("aborting mid-body makes a pending chunks() read reject with the reason", async () => {
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write(CHUNKED_HEAD + "5\r\nhello\r\n");
+    await conn.waitForClose();
+  }, async (server, client) => {
+    const controller = new AbortController();
+    const source = chunksOf(await client.request(server.url(), get(controller.signal)));
+    assert.equal(decoder.decode((await source.read()).value), "hello");
+    const pending = source.read();
+    const reason = new Error("stop");
+    controller.abort(reason);
+    await assert.rejects(pending, (err) => err === reason);
+  });
+});
+
+Deno.test("a connection closed mid-body makes a chunks() read reject", async () => {
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 50\r\n\r\nshort");
+    conn.close();
+  }, async (server, client) => {
+    const source = chunksOf(await client.request(server.url(), get()));
+    await assert.rejects(readAllChunks(source), isProtocolError(/before the end/));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Keep-alive and connection reuse
+
+Deno.test("sequential requests to one origin reuse a single connection", async () => {
+  await withServer(
+    serveAll((request, n) => {
+      const body = `answer ${n} to ${request.requestLine}`;
+      return `HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+    }),
+    async (server, client) => {
+      for (let n = 0; n < 5; n++) {
+        const response = await client.request(server.url(`/r${n}`), get());
+        assert.equal(await response.text(), `answer ${n} to GET /r${n} HTTP/1.1`);
+      }
+      assert.equal(server.connections, 1);
+      assert.deepEqual(server.requests.map((request) => request.connection), [0, 0, 0, 0, 0]);
+    },
+  );
+});
+
+Deno.test("concurrent requests each get their own connection and are then pooled", async () => {
+  const bothArrived = gate();
+  let arrived = 0;
+  await withServer(async (conn) => {
+    for (
+      let request = await conn.readRequest();
+      request !== null;
+      request = await conn.readRequest()
+    ) {
+      if (++arrived === 2) bothArrived.resolve();
+      // The first two answers wait for each other: both requests are in flight at once.
+      await bothArrived.promise;
+      await conn.write(`HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\n${conn.index}`);
+    }
+  }, async (server, client) => {
+    const [a, b] = await Promise.all([
+      client.request(server.url(), get()),
+      client.request(server.url(), get()),
+    ]);
+    assert.deepEqual([await a.text(), await b.text()].sort(), ["0", "1"]);
+    for (let n = 0; n < 3; n++) await (await client.request(server.url(), get())).text();
+    assert.equal(server.connections, 2);
+  });
+});
+
+Deno.test("a response with connection: close makes the next request open a new connection", async () => {
+  await withServer(
+    serveAll((_, n) =>
+      n === 0
+        ? "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 5\r\n\r\nfirst"
+        : "HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nsecond"
+    ),
+    async (server, client) => {
+      assert.equal(await (await client.request(server.url(), get())).text(), "first");
+      assert.equal(await (await client.request(server.url(), get())).text(), "second");
+      assert.equal(server.connections, 2);
+      assert.deepEqual(server.requests.map((request) => request.connection), [0, 1]);
+    },
+  );
+});
+
+Deno.test("an HTTP/1.0 response makes the next request open a new connection", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok"),
+    async (server, client) => {
+      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(server.connections, 2);
+    },
+  );
+});
+
+Deno.test("a close-delimited body is read to the end of the stream and the connection is not reused", async () => {
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil ");
+    await pause();
+    await conn.write("the close");
+    conn.close();
+  }, async (server, client) => {
+    assert.equal(await (await client.request(server.url(), get())).text(), "until the close");
+    assert.equal(await streamText(await client.request(server.url(), get())), "until the close");
+    assert.equal(server.connections, 2);
+    assert.deepEqual(server.requests.map((request) => request.connection), [0, 1]);
+  });
+});
+
+Deno.test("a response with bytes beyond its content-length is not followed on the same connection", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokSURPLUS"),
+    async (server, client) => {
+      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(server.connections, 2);
+    },
+  );
+});
+
+Deno.test("a connection the server closed while idle is not reused: the request goes out on a fresh one", async () => {
+  const firstClosed = gate();
+  await withServer(async (conn) => {
+    if (conn.index === 0) {
+      await conn.readRequest();
+      await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nfirst");
+      conn.close();
+      firstClosed.resolve();
+      return;
+    }
+    await serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nsecond")(conn);
+  }, async (server, client) => {
+    const body = JSON.stringify({ model: "m" });
+    const post = { method: "POST", headers: {}, body, signal: new AbortController().signal };
+    assert.equal(await (await client.request(server.url("/a"), post)).text(), "first");
+    await firstClosed.promise;
+    assert.equal(await (await client.request(server.url("/b"), post)).text(), "second");
+    assert.equal(server.connections, 2);
+    assert.deepEqual(server.requests.map((request) => request.requestLine), [
+      "POST /a HTTP/1.1",
+      "POST /b HTTP/1.1",
+    ]);
+    assert.equal(decoder.decode(server.requests[1]!.body), body);
+  });
+});
+
+Deno.test("a request the server read on a reused connection and dropped unanswered is not sent again", async () => {
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nfirst");
+    // The second request arrives whole; the server closes without an answer.
+    await conn.readRequest();
+    conn.close();
+  }, async (server, client) => {
+    const post = { method: "POST", headers: {}, body: "{}", signal: new AbortController().signal };
+    assert.equal(await (await client.request(server.url("/a"), post)).text(), "first");
+    await assert.rejects(client.request(server.url("/b"), post), HttpProtocolError);
+    assert.equal(server.connections, 1, "no second connection carried a resend");
+    assert.deepEqual(server.requests.map((request) => request.requestLine), [
+      "POST /a HTTP/1.1",
+      "POST /b HTTP/1.1",
+    ]);
+  });
+});
+
+Deno.test("a request after the server closed every idle connection succeeds on a fresh one", async () => {
+  const firstTwo = gate();
+  const closed: Promise<void>[] = [];
+  const closers = [gate(), gate()];
+  for (const closer of closers) closed.push(closer.promise);
+  let arrived = 0;
+  await withServer(async (conn) => {
+    if (conn.index < 2) {
+      await conn.readRequest();
+      if (++arrived === 2) firstTwo.resolve();
+      await firstTwo.promise;
+      await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+      conn.close();
+      closers[conn.index]!.resolve();
+      return;
+    }
+    await serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nfresh")(conn);
+  }, async (server, client) => {
+    // Two requests in flight at once leave two pooled connections behind.
+    const [a, b] = await Promise.all([
+      client.request(server.url(), get()),
+      client.request(server.url(), get()),
+    ]);
+    assert.equal(await a.text(), "ok");
+    assert.equal(await b.text(), "ok");
+    await Promise.all(closed);
+    // Both pooled connections are dead; the retry must not pick the other dead one.
+    const response = await client.request(server.url(), get());
+    assert.equal(await response.text(), "fresh");
+    assert.equal(server.connections, 3);
+  });
+});
+
+Deno.test("a connection idle for longer than the idle timeout is closed instead of reused", async () => {
+  const sawClose = gate();
+  await withServer(async (conn) => {
+    for (
+      let request = await conn.readRequest();
+      request !== null;
+      request = await conn.readRequest()
+    ) {
+      await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    }
+    if (conn.index === 0) sawClose.resolve();
+  }, async (server, client) => {
+    assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+    assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+    assert.equal(server.connections, 1);
+    // The pool's clock jumps past the idle timeout; nothing actually waits.
+    const realNow = performance.now;
+    performance.now = () => realNow.call(performance) + IDLE_TIMEOUT_MS + 1;
+    try {
+      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+    } finally {
+      performance.now = realNow;
+    }
+    assert.equal(server.connections, 2);
+    await settles(sawClose.promise, "the server seeing the stale connection close");
+  });
+});
+
+Deno.test("at most MAX_IDLE_PER_ORIGIN idle connections are kept per origin", async () => {
+  const count = MAX_IDLE_PER_ORIGIN + 1;
+  const sawClose = gate();
+  await withServer(async (conn) => {
+    for (
+      let request = await conn.readRequest();
+      request !== null;
+      request = await conn.readRequest()
+    ) {
+      await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    }
+    sawClose.resolve();
+  }, async (server, client) => {
+    // Requests started together find the pool empty: each opens its own connection.
+    const first = await Promise.all(
+      Array.from({ length: count }, () => client.request(server.url(), get())),
+    );
+    for (const response of first) assert.equal(await response.text(), "ok");
+    assert.equal(server.connections, count);
+    // One connection beyond the limit was closed rather than pooled...
+    await settles(sawClose.promise, "the server seeing the surplus connection close");
+    // ...and the others all serve again without a new connection.
+    const second = await Promise.all(
+      Array.from({ length: MAX_IDLE_PER_ORIGIN }, () => client.request(server.url(), get())),
+    );
+    for (const response of second) assert.equal(await response.text(), "ok");
+    assert.equal(server.connections, count);
+  });
+});
+
+Deno.test("closing the client closes its idle connections", async () => {
+  const sawClose = gate();
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    assert.equal(await conn.readRequest(), null);
+    sawClose.resolve();
+  }, async (server, client) => {
+    assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+    client.close();
+    await settles(sawClose.promise, "the server seeing the idle connection close");
+  });
+});
+
+Deno.test("closing the client lets an in-flight response finish, then closes its connection", async () => {
+  const release = gate();
+  const sawClose = gate();
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello");
+    await release.promise;
+    await conn.write("world");
+    assert.equal(await conn.readRequest(), null);
+    sawClose.resolve();
+  }, async (server, client) => {
+    const response = await client.request(server.url(), get());
+    client.close();
+    release.resolve();
+    assert.equal(await response.text(), "helloworld");
+    await settles(sawClose.promise, "the server seeing the connection close");
+  });
+});
+
+Deno.test("cancelling a body stream closes its connection", async () => {
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    if (conn.index === 0) {
+      await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial");
+      await conn.waitForClose();
+      return;
+    }
+    await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nnext");
+  }, async (server, client) => {
+    const response = await client.request(server.url(), get());
+    const reader = response.body!.getReader();
+    assert.equal(decoder.decode((await reader.read()).value), "partial");
+    await reader.cancel();
+    assert.equal(await (await client.request(server.url(), get())).text(), "next");
+    assert.equal(server.connections, 2);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Interim and bodiless responses
+
+Deno.test("an interim 100 Continue before the real response is skipped", async () => {
+  await withServer(
+    serveAll(() =>
+      "HTTP/1.1 100 Continue\r\n\r\n" +
+      "HTTP/1.1 103 Early Hints\r\nlink: </style.css>; rel=preload\r\n\r\n" +
+      "HTTP/1.1 200 OK\r\nx-final: yes\r\ncontent-length: 4\r\n\r\nreal"
+    ),
+    async (server, client) => {
+      const response = await client.request(server.url(), get());
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("x-final"), "yes");
+      assert.equal(response.headers.get("link"), null);
+      assert.equal(await response.text(), "real");
+      // The interim answers leave the connection usable.
+      assert.equal(await (await client.request(server.url(), get())).text(), "real");
+      assert.equal(server.connections, 1);
+    },
+  );
+});
+
+Deno.test("an interim response written separately from the real one is skipped", async () => {
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write("HTTP/1.1 100 Continue\r\n\r\n");
+    await pause();
+    await conn.write("HTTP/1.1 201 Created\r\ncontent-length: 4\r\n\r\ndone");
+  }, async (server, client) => {
+    const response = await client.request(server.url(), get());
+    assert.equal(response.status, 201);
+    assert.equal(await response.text(), "done");
+  });
+});
+
+Deno.test("a 204 response has no body and keeps the connection", async () => {
+  await withServer(
+    serveAll((_, n) =>
+      n === 0
+        ? "HTTP/1.1 204 No Content\r\nx-id: 1\r\n\r\n"
+        : "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nafter"
+    ),
+    async (server, client) => {
+      const empty = await client.request(server.url(), get());
+      assert.equal(empty.status, 204);
+      assert.equal(empty.ok, true);
+      assert.equal(empty.body, null);
+      assert.equal(empty.headers.get("x-id"), "1");
+      assert.deepEqual(await empty.bytes(), new Uint8Array(0));
+      assert.equal(await (await client.request(server.url(), get())).text(), "after");
+      assert.equal(server.connections, 1);
+    },
+  );
+});
+
+Deno.test("a HEAD response has no body even with a content-length", async () => {
+  await withServer(
+    serveAll((request) =>
+      request.requestLine.startsWith("HEAD")
+        ? "HTTP/1.1 200 OK\r\ncontent-length: 1234\r\n\r\n"
+        : "HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nget"
+    ),
+    async (server, client) => {
+      const head = await client.request(server.url(), {
+        method: "HEAD",
+        headers: {},
+        signal: new AbortController().signal,
+      });
+      assert.equal(head.headers.get("content-length"), "1234");
+      assert.equal(head.body, null);
+      assert.equal(await head.text(), "");
+      assert.equal(await (await client.request(server.url(), get())).text(), "get");
+      assert.equal(server.connections, 1);
+    },
+  );
+});
+
+Deno.test("non-2xx responses are returned with ok false and their body", async () => {
+  await withServer(
+    serveAll(() =>
+      'HTTP/1.1 429 Too Many Requests\r\nretry-after: 2\r\ncontent-length: 17\r\n\r\n{"error":"slow"}\n'
+    ),
+    async (server, client) => {
+      const response = await client.request(server.url(), get());
+      assert.equal(response.status, 429);
+      assert.equal(response.ok, false);
+      assert.equal(response.headers.get("retry-after"), "2");
+      assert.equal(await response.text(), '{"error":"slow"}\n');
+    },
+  );
+});
+
+Deno.test("response headers keep repeated fields and decode latin1 bytes", async () => {
+  await withServer(
+    serveAll(() =>
+      latin1(
+        "HTTP/1.1 200 OK\r\nset-cookie: a=1\r\nset-cookie: b=2\r\nx-name: caf\u00e9\r\n" +
+          "x-folded: one\r\n two\r\ncontent-length: 0\r\n\r\n",
+      )
+    ),
+    async (server, client) => {
+      const response = await client.request(server.url(), get());
+      assert.deepEqual(response.headers.getSetCookie(), ["a=1", "b=2"]);
+      assert.equal(response.headers.get("x-name"), "caf\u00e9");
+      assert.equal(response.headers.get("x-folded"), "one two");
+      assert.equal(await response.text(), "");
+    },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Request bytes
+
+Deno.test("the request is sent with its line, host, headers, UTF-8 body length and body bytes", async () => {
+  const body = "h\u00e9llo \u2713";
+  const bodyBytes = encoder.encode(body);
+  assert.equal(bodyBytes.length, 10); // 7 characters, 10 bytes
+  await withServer(
+    serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"),
+    async (server, client) => {
+      const response = await client.request(server.url("/v1/x?y=1"), {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer sk-test" },
+        body,
+        signal: new AbortController().signal,
+      });
+      assert.equal(await response.text(), "");
+      const [request] = server.requests;
+      assert.ok(request !== undefined);
+      assert.equal(request.requestLine, "POST /v1/x?y=1 HTTP/1.1");
+      assert.deepEqual(header(request, "host"), [`127.0.0.1:${server.port}`]);
+      assert.deepEqual(header(request, "content-type"), ["application/json"]);
+      assert.deepEqual(header(request, "authorization"), ["Bearer sk-test"]);
+      assert.deepEqual(header(request, "content-length"), [String(bodyBytes.length)]);
+      assert.deepEqual(header(request, "accept-encoding"), ["identity"]);
+      assert.deepEqual(header(request, "transfer-encoding"), []);
+      assert.deepEqual(request.body, bodyBytes);
+      // The body follows the blank line directly and nothing follows the body.
+      const raw = decoder.decode(request.raw);
+      assert.ok(raw.startsWith("POST /v1/x?y=1 HTTP/1.1\r\nhost: "), raw);
+      assert.ok(raw.endsWith(`\r\n\r\n${body}`), raw);
+      assert.equal(request.raw.length, raw.indexOf("\r\n\r\n") + 4 + bodyBytes.length);
+    },
+  );
+});
+
+Deno.test("a request without a body sends no content-length and default user-agent and accept", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"),
+    async (server, client) => {
+      await (await client.request(server.url(), get())).text();
+      const [request] = server.requests;
+      assert.equal(request?.requestLine, "GET / HTTP/1.1");
+      assert.deepEqual(header(request, "content-length"), []);
+      assert.deepEqual(header(request, "user-agent"), ["llm-gateway"]);
+      assert.deepEqual(header(request, "accept"), ["*/*"]);
+      assert.equal(request?.body.length, 0);
+      assert.ok(decoder.decode(request?.raw).endsWith("\r\n\r\n"));
+    },
+  );
+});
+
+Deno.test("headers the client writes itself cannot be overridden or duplicated by the caller", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"),
+    async (server, client) => {
+      const response = await client.request(server.url("/p"), {
+        method: "POST",
+        headers: {
+          host: "evil.example",
+          "content-length": "999",
+          "transfer-encoding": "chunked",
+          "accept-encoding": "gzip",
+          "user-agent": "custom-agent/1",
+          accept: "text/event-stream",
+        },
+        body: "abc",
+        signal: new AbortController().signal,
+      });
+      await response.text();
+      const [request] = server.requests;
+      assert.deepEqual(header(request, "host"), [`127.0.0.1:${server.port}`]);
+      assert.deepEqual(header(request, "content-length"), ["3"]);
+      assert.deepEqual(header(request, "transfer-encoding"), []);
+      assert.deepEqual(header(request, "accept-encoding"), ["identity"]);
+      assert.deepEqual(header(request, "user-agent"), ["custom-agent/1"]);
+      assert.deepEqual(header(request, "accept"), ["text/event-stream"]);
+      assert.equal(decoder.decode(request?.body), "abc");
+    },
+  );
+});
+
+Deno.test("a header with CR, LF or NUL in its value or a bad name throws TypeError before sending", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),
+    async (server, client) => {
+      const invalid: Record<string, string>[] = [
+        { "x-injected": "a\r\nx-evil: 1" },
+        { "x-injected": "a\nb" },
+        { "x-injected": "a\rb" },
+        { "x-injected": "a\0b" },
+        { "bad name": "v" },
+        { "": "v" },
+        { "x-colon:": "v" },
+      ];
+      const signal = new AbortController().signal;
+      for (const headers of invalid) {
+        await assert.rejects(
+          client.request(server.url(), { method: "GET", headers, signal }),
+          TypeError,
+          JSON.stringify(headers),
+        );
+      }
+      // Nothing was sent: the next request is the first the server sees, on its first connection.
+      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(server.connections, 1);
+      assert.equal(server.requests.length, 1);
+      assert.deepEqual(header(server.requests[0], "x-evil"), []);
+    },
+  );
+});
+
+Deno.test("a URL that is not http(s) is rejected with a TypeError", async () => {
+  const client = new Http1Client();
+  try {
+    await assert.rejects(client.request("ftp://127.0.0.1/file", get()), TypeError);
+    await assert.rejects(client.request("not a url", get()), TypeError);
+  } finally {
+    client.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+Deno.test("a connection closed mid-body rejects bytes() with a protocol error", async () => {
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part");
+    conn.close();
+  }, async (server, client) => {
+    const response = await client.request(server.url(), get());
+    await assert.rejects(response.bytes(), isProtocolError(/before the end of the response body/));
+  });
+});
+
+Deno.test("a connection closed mid-body makes a body stream read reject", async () => {
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part");
+    conn.close();
+  }, async (server, client) => {
+    const response = await client.request(server.url(), get());
+    const reader = response.body!.getReader();
+    let received = "";
+    await assert.rejects(
+      (async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          received += decoder.decode(value);
+        }
+      })(),
+      isProtocolError(/before the end of the response body/),
+    );
+    assert.equal(received, "only part");
+  });
+});
+
+Deno.test("a connection closed mid-chunk rejects the body", async () => {
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write(CHUNKED_HEAD + "a\r\nhel");
+    conn.close();
+  }, async (server, client) => {
+    const response = await client.request(server.url(), get());
+    await assert.rejects(response.text(), isProtocolError(/before the end/));
+  });
+});
+
+Deno.test("a connection closed before the last chunk rejects the body", async () => {
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write(CHUNKED_HEAD + "5\r\nhello\r\n");
+    conn.close();
+  }, async (server, client) => {
+    const response = await client.request(server.url(), get());
+    await assert.rejects(response.text(), isProtocolError(/before the end/));
+  });
+});
+
+Deno.test("a connection closed before any response rejects request()", async () => {
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    conn.close();
+  }, async (server, client) => {
+    await assert.rejects(
+      client.request(server.url(), get()),
+      isProtocolError(/closed before the response head/),
+    );
+    assert.equal(server.connections, 1);
+  });
+});
+
+Deno.test("a malformed status line rejects request()", async () => {
+  await withServer(
+    serveAll((_, n) =>
+      n === 0
+        ? "HTTP/1.1 abc OK\r\ncontent-length: 0\r\n\r\n"
+        : "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+    ),
+    async (server, client) => {
+      await assert.rejects(client.request(server.url(), get()), isProtocolError(/status line/));
+      // The broken connection is dropped, not pooled.
+      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(server.connections, 2);
+    },
+  );
+});
+
+Deno.test("a non-HTTP answer rejects request()", async () => {
+  await withServer(serveAll(() => "SSH-2.0-OpenSSH_9.6\r\n\r\n"), async (server, client) => {
+    await assert.rejects(client.request(server.url(), get()), isProtocolError(/status line/));
+  });
+});
+
+Deno.test("a malformed status line on a reused connection is not retried", async () => {
+  await withServer(
+    serveAll((_, n) =>
+      n === 0 ? "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok" : "HTTP/9 nope\r\n\r\n"
+    ),
+    async (server, client) => {
+      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      await assert.rejects(client.request(server.url(), get()), isProtocolError(/status line/));
+      assert.equal(server.requests.length, 2);
+      assert.equal(server.connections, 1);
+    },
+  );
+});
+
+Deno.test("conflicting content-length values reject request()", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\nhello!"),
+    async (server, client) => {
+      await assert.rejects(
+        client.request(server.url(), get()),
+        isProtocolError(/invalid content-length/),
+      );
+    },
+  );
+});
+
+Deno.test("an invalid chunk size rejects the body and drops the connection", async () => {
+  await withServer(
+    serveAll((_, n) =>
+      n === 0
+        ? CHUNKED_HEAD + "5\r\nhello\r\nzz\r\nbroken\r\n0\r\n\r\n"
+        : "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+    ),
+    async (server, client) => {
+      const response = await client.request(server.url(), get());
+      await assert.rejects(response.bytes(), isProtocolError(/invalid chunk size/));
+      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(server.connections, 2);
+    },
+  );
+});
+
+Deno.test("an invalid chunk size rejects a body stream read after the valid chunks", async () => {
+  await withServer(
+    serveAll(() => CHUNKED_HEAD + "5\r\nhello\r\n-1\r\n\r\n"),
+    async (server, client) => {
+      const response = await client.request(server.url(), get());
+      const reader = response.body!.getReader();
+      assert.equal(decoder.decode((await reader.read()).value), "hello");
+      await assert.rejects(reader.read(), isProtocolError(/invalid chunk size/));
+    },
+  );
+});
+
+Deno.test("a chunk longer than its declared size rejects the body", async () => {
+  await withServer(
+    serveAll(() => CHUNKED_HEAD + "3\r\nhello\r\n0\r\n\r\n"),
+    async (server, client) => {
+      const response = await client.request(server.url(), get());
+      await assert.rejects(response.text(), isProtocolError(/longer than its declared size/));
+    },
+  );
+});
+
+Deno.test("a chunk-size line ended by a bare LF rejects the body", async () => {
+  await withServer(
+    serveAll(() => CHUNKED_HEAD + "5\nhello\r\n0\r\n\r\n"),
+    async (server, client) => {
+      const response = await client.request(server.url(), get());
+      await assert.rejects(response.text(), isProtocolError(/bare LF/));
+    },
+  );
+});
+
+Deno.test("a response head larger than 64 KiB rejects request()", async () => {
+  const head = "HTTP/1.1 200 OK\r\nx-big: " + "a".repeat(70 * 1024) +
+    "\r\ncontent-length: 0\r\n\r\n";
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    try {
+      await conn.write(head);
+    } catch {
+      // The client may reset the connection before it has taken every byte.
+    }
+    await conn.waitForClose();
+  }, async (server, client) => {
+    await assert.rejects(client.request(server.url(), get()), isProtocolError(/longer than 65536/));
+  });
+});
+
+Deno.test("a response head of exactly 64 KiB is accepted and one byte more is rejected", async () => {
+  const limit = 64 * 1024;
+  const start = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-pad: ";
+  const end = "\r\n\r\n";
+  const padding = (size: number) => "p".repeat(size - start.length - end.length);
+  const headOf = (size: number) => start + padding(size) + end;
+  assert.equal(headOf(limit).length, limit);
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write(headOf(limit) + "ok");
+    // The buffer grown for the long head serves the next request on the connection too.
+    await conn.readRequest();
+    await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nnext");
+    await conn.readRequest();
+    try {
+      await conn.write(headOf(limit + 1) + "ok");
+    } catch {
+      // The client may reset the connection before it has taken every byte.
+    }
+    await conn.waitForClose();
+  }, async (server, client) => {
+    const fits = await client.request(server.url(), get());
+    assert.equal(fits.headers.get("x-pad"), padding(limit));
+    assert.equal(await fits.text(), "ok");
+    assert.equal(await (await client.request(server.url(), get())).text(), "next");
+    await assert.rejects(client.request(server.url(), get()), isProtocolError(/longer than/));
+    assert.equal(server.connections, 1);
+  });
+});
+
+Deno.test("a response head of 40 KiB sent in pieces is accepted", async () => {
+  const value = "v".repeat(40 * 1024);
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.writeSlowly(
+      `HTTP/1.1 200 OK\r\nx-long: ${value}\r\ncontent-length: 2\r\n\r\nok`,
+      4096,
+    );
+  }, async (server, client) => {
+    const response = await client.request(server.url(), get());
+    assert.equal(response.headers.get("x-long"), value);
+    assert.equal(await response.text(), "ok");
+  });
+});
+
+Deno.test("a gzip content-encoding in the response rejects request()", async () => {
+  await withServer(
+    serveAll((_, n) =>
+      n === 0
+        ? "HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: 3\r\n\r\nabc"
+        : "HTTP/1.1 200 OK\r\ncontent-encoding: identity\r\ncontent-length: 2\r\n\r\nok"
+    ),
+    async (server, client) => {
+      await assert.rejects(
+        client.request(server.url(), get()),
+        isProtocolError(/content-encoding/),
+      );
+      // identity is no encoding at all.
+      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+    },
+  );
+});
+
+Deno.test("a refused connection rejects request()", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  const client = new Http1Client();
+  try {
+    await assert.rejects(
+      client.request(`http://127.0.0.1:${port}/`, get()),
+      Deno.errors.ConnectionRefused,
+    );
+  } finally {
+    client.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Abort
+
+Deno.test("aborting while the server withholds the response rejects request() with the reason", async () => {
+  const gotRequest = gate();
+  const sawClose = gate();
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    gotRequest.resolve();
+    await conn.waitForClose();
+    sawClose.resolve();
+  }, async (server, client) => {
+    const controller = new AbortController();
+    const pending = client.request(server.url(), get(controller.signal));
+    await gotRequest.promise;
+    const reason = new Error("stop");
+    controller.abort(reason);
+    await assert.rejects(pending, (err) => err === reason);
+    // Aborting closed the connection.
+    await settles(sawClose.promise, "the server seeing the connection close");
+  });
+});
+
+Deno.test("aborting mid-body makes a pending body stream read reject with the reason", async () => {
+  const sawClose = gate();
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nfirst part");
+    await conn.waitForClose();
+    sawClose.resolve();
+  }, async (server, client) => {
+    const controller = new AbortController();
+    const response = await client.request(server.url(), get(controller.signal));
+    const reader = response.body!.getReader();
+    assert.equal(decoder.decode((await reader.read()).value), "first part");
+    const pending = reader.read();
+    const reason = new Error("stop");
+    controller.abort(reason);
+    await assert.rejects(pending, (err) => err === reason);
+    await settles(sawClose.promise, "the server seeing the connection close");
+  });
+});
+
+Deno.test("aborting mid-body makes a pending bytes() reject with the reason", async () => {
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write(CHUNKED_HEAD + "5\r\nhello\r\n");
+    await conn.waitForClose();
+  }, async (server, client) => {
+    const controller = new AbortController();
+    const response = await client.request(server.url(), get(controller.signal));
+    const pending = response.bytes();
+    await pause();
+    const reason = new Error("stop");
+    controller.abort(reason);
+    await assert.rejects(pending, (err) => err === reason);
+  });
+});
+
+Deno.test("aborting while the connection is being opened rejects request() with the reason", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),
+    async (server, client) => {
+      const controller = new AbortController();
+      const pending = client.request(server.url(), get(controller.signal));
+      // request() is now waiting for its connection.
+      const reason = new Error("stop");
+      controller.abort(reason);
+      await assert.rejects(pending, (err) => err === reason);
+      assert.equal(server.requests.length, 0);
+    },
+  );
+});
+
+Deno.test("an already aborted signal rejects request() without connecting", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),
+    async (server, client) => {
+      const controller = new AbortController();
+      const reason = new Error("stop");
+      controller.abort(reason);
+      await assert.rejects(
+        client.request(server.url(), get(controller.signal)),
+        (err) => err === reason,
+      );
+      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(server.connections, 1);
+    },
+  );
+});
+
+Deno.test("aborting after the body was read leaves the pooled connection usable", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),
+    async (server, client) => {
+      const controller = new AbortController();
+      assert.equal(await (await client.request(server.url(), get(controller.signal))).text(), "ok");
+      controller.abort(new Error("late"));
+      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(server.connections, 1);
+    },
+  );
+});
