@@ -24,7 +24,14 @@ export function createUpstreamClient(): UpstreamClient {
 function fetchClient(): UpstreamClient {
   const client = Deno.createHttpClient({});
   return {
-    request: (url, init) => fetch(url, { ...init, client }),
+    request: (url, { requestId, ...init }) =>
+      fetch(url, {
+        ...init,
+        headers: requestId === undefined
+          ? init.headers
+          : { ...init.headers, "x-request-id": requestId },
+        client,
+      }),
     close: () => client.close(),
   };
 }

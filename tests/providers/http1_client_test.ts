@@ -1149,6 +1149,29 @@ Deno.test("headers the client writes itself cannot be overridden or duplicated b
   );
 });
 
+Deno.test("the request id goes out once as x-request-id, in place of a configured one", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"),
+    async (server, client) => {
+      const headers = { "x-request-id": "from-config", "x-other": "kept" };
+      const signal = new AbortController().signal;
+      await (await client.request(server.url(), {
+        method: "GET",
+        headers,
+        requestId: "req-1",
+        signal,
+      }))
+        .text();
+      await (await client.request(server.url(), { method: "GET", headers, signal })).text();
+      const [withId, withoutId] = server.requests;
+      assert.deepEqual(header(withId, "x-request-id"), ["req-1"]);
+      assert.deepEqual(header(withId, "x-other"), ["kept"]);
+      assert.deepEqual(header(withoutId, "x-request-id"), ["from-config"]);
+      assert.deepEqual(headers, { "x-request-id": "from-config", "x-other": "kept" });
+    },
+  );
+});
+
 Deno.test("a header with CR, LF or NUL in its value or a bad name throws TypeError before sending", async () => {
   await withServer(
     serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),

@@ -7,6 +7,8 @@ import { headEnd, HttpProtocolError, parseHead, type ResponseHead } from "./head
 export interface UpstreamInit {
   method: string;
   headers: Record<string, string>;
+  /** Sent as `x-request-id`: the one per-request header, kept apart so `headers` is never copied. */
+  requestId?: string;
   body?: string;
   /** Aborting closes the connection: a pending connect, write or read rejects with the reason. */
   signal: AbortSignal;
@@ -293,12 +295,18 @@ function requestBytes(target: Target, init: UpstreamInit): Uint8Array {
   let head = `${init.method} ${target.path} HTTP/1.1\r\nhost: ${target.host}\r\n`;
   const headers = init.headers;
   for (const name in headers) {
-    if (OWN_HEADERS.has(name)) continue;
+    if (OWN_HEADERS.has(name) || (name === "x-request-id" && init.requestId !== undefined)) {
+      continue;
+    }
     const value = headers[name]!;
     if (!TOKEN.test(name) || UNSAFE_VALUE.test(value)) {
       throw new TypeError(`invalid upstream header: ${JSON.stringify(name)}`);
     }
     head += `${name}: ${value}\r\n`;
+  }
+  if (init.requestId !== undefined) {
+    if (UNSAFE_VALUE.test(init.requestId)) throw new TypeError("invalid upstream request id");
+    head += `x-request-id: ${init.requestId}\r\n`;
   }
   if (!("user-agent" in headers)) head += "user-agent: llm-gateway\r\n";
   if (!("accept" in headers)) head += "accept: */*\r\n";
