@@ -3,7 +3,11 @@ import { BodyReader } from "./body.ts";
 import { Connection, MAX_HEAD_BYTES } from "./connection.ts";
 import { headEnd, HttpProtocolError, parseHead, type ResponseHead } from "./head.ts";
 
-/** One upstream request: lowercase header names, a text body (sent with its length) or none. */
+/**
+ * One upstream request: lowercase header names, a text body (sent with its length) or none. A
+ * header record is checked the first time it is sent and must not change afterwards: providers
+ * build theirs once and pass the same record on every call.
+ */
 export interface UpstreamInit {
   method: string;
   headers: Record<string, string>;
@@ -44,6 +48,8 @@ const decoder = new TextDecoder();
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const UNSAFE_VALUE = /[\0\r\n]/;
 /** Headers the client writes itself from the request. */
+/** Header records already checked (see `UpstreamInit`): a provider's are checked once, not per call. */
+const checkedHeaders = new WeakSet<Record<string, string>>();
 const OWN_HEADERS = new Set(["host", "content-length", "transfer-encoding", "accept-encoding"]);
 
 interface Target {
@@ -82,7 +88,6 @@ export class Http1Client implements UpstreamClient {
       // The retry opens a fresh connection: the rest of the pool may have gone stale too.
       const pooled = attempt === 1 ? this.#checkout(target.origin) : undefined;
       const conn = pooled ?? await connect(target, signal, this.#caCerts);
-      conn.uses++;
       const onAbort = () => conn.close();
       signal.addEventListener("abort", onAbort);
       let head: ResponseHead;
@@ -292,17 +297,21 @@ async function readHead(conn: Connection, method: string): Promise<ResponseHead>
 
 /** The request line, headers and body as one buffer, for one write. */
 function requestBytes(target: Target, init: UpstreamInit): Uint8Array {
-  let head = `${init.method} ${target.path} HTTP/1.1\r\nhost: ${target.host}\r\n`;
   const headers = init.headers;
+  if (!checkedHeaders.has(headers)) {
+    for (const name in headers) {
+      if (!TOKEN.test(name) || UNSAFE_VALUE.test(headers[name]!)) {
+        throw new TypeError(`invalid upstream header: ${JSON.stringify(name)}`);
+      }
+    }
+    checkedHeaders.add(headers);
+  }
+  let head = `${init.method} ${target.path} HTTP/1.1\r\nhost: ${target.host}\r\n`;
   for (const name in headers) {
     if (OWN_HEADERS.has(name) || (name === "x-request-id" && init.requestId !== undefined)) {
       continue;
     }
-    const value = headers[name]!;
-    if (!TOKEN.test(name) || UNSAFE_VALUE.test(value)) {
-      throw new TypeError(`invalid upstream header: ${JSON.stringify(name)}`);
-    }
-    head += `${name}: ${value}\r\n`;
+    head += `${name}: ${headers[name]}\r\n`;
   }
   if (init.requestId !== undefined) {
     if (UNSAFE_VALUE.test(init.requestId)) throw new TypeError("invalid upstream request id");

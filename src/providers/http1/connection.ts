@@ -20,12 +20,8 @@ export class Connection {
   /** A read started while the connection sat in its pool, adopted by the next request. */
   #pending: Promise<boolean> | null = null;
   #parked = false;
-  /** Requests this connection has carried, the current one included. */
-  uses = 0;
   /** When the connection last went back to its pool (performance.now()). */
   idleSince = 0;
-  /** Response bytes received for the current request. */
-  received = 0;
 
   constructor(conn: Deno.Conn) {
     this.#conn = conn;
@@ -86,15 +82,12 @@ export class Connection {
     const n = await this.#conn.read(this.#buffer.subarray(this.#end));
     if (n === null) return false;
     this.#end += n;
-    this.received += n;
     return true;
   }
 
   /** Reads straight into `target` (bypassing the buffer, which must be empty). */
-  async readInto(target: Uint8Array): Promise<number | null> {
-    const n = await this.#conn.read(target);
-    if (n !== null) this.received += n;
-    return n;
+  readInto(target: Uint8Array): Promise<number | null> {
+    return this.#conn.read(target);
   }
 
   /** Writes all of `bytes`. */
@@ -111,7 +104,6 @@ export class Connection {
   park(): void {
     // A buffer grown for a long head goes back to its usual size.
     if (this.#buffer.length > READ_BUFFER_BYTES) this.#buffer = new Uint8Array(READ_BUFFER_BYTES);
-    this.received = 0;
     this.#parked = true;
     this.#conn.unref();
     const read = this.fill();
