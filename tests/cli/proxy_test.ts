@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { chatCompletionBody } from "../support/mock_openai_wire.ts";
 import { startCli, withTempDir } from "./cli_support.ts";
 
 Deno.test("with HTTP_PROXY set, upstream calls go through the proxy", async () => {
@@ -7,18 +8,11 @@ Deno.test("with HTTP_PROXY set, upstream calls go through the proxy", async () =
   const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     seen.push(`${req.method} ${req.url}`);
     await req.body?.cancel();
-    return Response.json({
-      id: "chatcmpl-proxy",
-      object: "chat.completion",
-      created: 1700000000,
-      model: "gpt-4o",
-      choices: [{
-        index: 0,
-        message: { role: "assistant", content: "via the proxy" },
-        finish_reason: "stop",
-      }],
-      usage: { prompt_tokens: 1, completion_tokens: 3, total_tokens: 4 },
-    });
+    return Response.json(chatCompletionBody(
+      { id: "chatcmpl-proxy", created: 1700000000, model: "gpt-4o" },
+      { kind: "text", pieces: ["via the proxy"] },
+      1,
+    ));
   });
   try {
     await withTempDir(async (dir) => {
