@@ -11,6 +11,7 @@ import {
 } from "./errors.ts";
 import { type ExecutionEvents, NO_EVENTS } from "./events.ts";
 import { IdleWatch, type Watched } from "./idle_watch.ts";
+import { LinkedList, ListNode } from "./linked_list.ts";
 import type { JsonObject } from "./json.ts";
 import type { Target } from "./router.ts";
 import { relayStream, type RelaySummary } from "./stream_relay.ts";
@@ -124,11 +125,11 @@ export function createExecutor(
   const idle = new IdleWatch(Math.min(1000, Math.max(25, routing.stream_idle_timeout_ms / 4)));
   const clientWatch = new IdleWatch(CLIENT_LINK_DELAY_MS / 2);
   // Every attempt or backoff wait in flight, for the end of the shutdown grace: one listener
-  // on the shutdown signal instead of one per request.
-  const live = new Set<AbortController>();
+  // on the shutdown signal instead of one per request. A list, not a Set (see LinkedList).
+  const live = new LinkedList<LiveCall>();
   const shutdown = deps.shutdown;
   const onShutdown = () => {
-    for (const controller of live) controller.abort(SHUTTING_DOWN);
+    for (const call of live.toArray()) call.controller.abort(SHUTTING_DOWN);
   };
   shutdown?.addEventListener("abort", onShutdown);
 
@@ -136,7 +137,8 @@ export function createExecutor(
   function link(client: ClientTie, controller: AbortController): () => void {
     if (client.left) throw CLIENT_CLOSED;
     if (shutdown?.aborted) throw SHUTTING_DOWN;
-    live.add(controller);
+    const call = new LiveCall(controller);
+    live.push(call);
     let untieClient: (() => void) | undefined;
     const tie = () => {
       let signal: AbortSignal;
@@ -157,7 +159,7 @@ export function createExecutor(
     if (client.read) tie();
     else pending = clientWatch.add(CLIENT_LINK_DELAY_MS, tie);
     return () => {
-      live.delete(controller);
+      live.remove(call);
       if (pending !== undefined) clientWatch.remove(pending);
       untieClient?.();
     };
@@ -344,6 +346,13 @@ export function createExecutor(
     },
     close: () => shutdown?.removeEventListener("abort", onShutdown),
   };
+}
+
+/** An attempt or backoff wait in flight, listed for shutdown. */
+class LiveCall extends ListNode {
+  constructor(readonly controller: AbortController) {
+    super();
+  }
 }
 
 function label(t: Target): string {

@@ -1,17 +1,26 @@
+import { LinkedList, ListNode } from "./linked_list.ts";
+
 /** One watched deadline. */
-export interface Watched {
-  last: number;
-  limit: number;
-  onIdle: () => void;
+export class Watched extends ListNode {
+  constructor(
+    /** When the entry was last touched (the watch's clock). */
+    public last: number,
+    /** Milliseconds without a touch before `onIdle` runs. */
+    readonly limit: number,
+    readonly onIdle: () => void,
+  ) {
+    super();
+  }
 }
 
 /**
  * Fires callbacks for entries not touched within their limit, with one shared interval instead
- * of a timer per request or per chunk: arming, touching and disarming are a Set operation and a
- * field write. A deadline fires up to one tick late; the tick is a fraction of the limits.
+ * of a timer per request or per chunk: arming, touching and disarming are a few field writes. A
+ * deadline fires up to one tick late; the tick is a fraction of the limits.
  */
 export class IdleWatch {
-  readonly #entries = new Set<Watched>();
+  // A list, not a Set: entries come and go with every request (see LinkedList).
+  readonly #entries = new LinkedList<Watched>();
   readonly #tickMs: number;
   readonly #now: () => number;
   #interval: ReturnType<typeof setInterval> | undefined;
@@ -23,8 +32,8 @@ export class IdleWatch {
 
   /** Starts watching: `onIdle` runs once if `touch` is not called for `limit` ms. */
   add(limit: number, onIdle: () => void): Watched {
-    const entry: Watched = { last: this.#now(), limit, onIdle };
-    this.#entries.add(entry);
+    const entry = new Watched(this.#now(), limit, onIdle);
+    this.#entries.push(entry);
     if (this.#interval === undefined) {
       const interval = setInterval(() => this.#sweep(), this.#tickMs);
       Deno.unrefTimer(interval);
@@ -38,9 +47,9 @@ export class IdleWatch {
     entry.last = this.#now();
   }
 
-  /** Stops watching an entry. */
+  /** Stops watching an entry. Safe to call twice. */
   remove(entry: Watched): void {
-    this.#entries.delete(entry);
+    this.#entries.remove(entry);
     if (this.#entries.size === 0 && this.#interval !== undefined) {
       clearInterval(this.#interval);
       this.#interval = undefined;
@@ -54,11 +63,17 @@ export class IdleWatch {
 
   #sweep(): void {
     const now = this.#now();
-    for (const entry of this.#entries) {
-      if (now - entry.last >= entry.limit) {
-        this.remove(entry);
-        entry.onIdle();
-      }
+    let due: Watched[] | undefined;
+    this.#entries.forEach((entry) => {
+      if (now - entry.last >= entry.limit) (due ??= []).push(entry);
+    });
+    if (due === undefined) return;
+    // Callbacks may remove other entries (and add new ones): an entry an earlier callback
+    // removed does not fire.
+    for (const entry of due) {
+      if (entry.list === null) continue;
+      this.remove(entry);
+      entry.onIdle();
     }
   }
 }
