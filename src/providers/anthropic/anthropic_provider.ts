@@ -4,7 +4,7 @@ import {
   callUpstream,
   headerRecord,
   joinUrl,
-  jsonResult,
+  JsonResult,
   readJson,
   sseResult,
   unsupportedEndpoint,
@@ -47,7 +47,7 @@ export function createAnthropicProvider(config: ProviderConfig): Provider {
       return sseResult(translateSse(res.body!, translator));
     }
     const json = await readJson(config.name, res, call.signal);
-    return jsonResult(fromAnthropicResponse(json, call.model));
+    return new JsonResult(fromAnthropicResponse(json, call.model));
   }
 
   return {

@@ -4,7 +4,7 @@ import { isRecord, type JsonObject } from "../../core/json.ts";
 import {
   callUpstream,
   headerRecord,
-  jsonResult,
+  JsonResult,
   readJson,
   sseResult,
   unsupportedEndpoint,
@@ -107,7 +107,7 @@ async function sendChat(upstream: GeminiUpstream, call: ProviderCall): Promise<P
     translateError: toOpenAIError,
   });
   if (!call.stream) {
-    return jsonResult(
+    return new JsonResult(
       fromGeminiResponse(await readJson(upstream.name, res, call.signal), call.model),
     );
   }
@@ -135,7 +135,7 @@ async function sendEmbeddings(
   });
   const json = await readJson(upstream.name, res, call.signal);
   const base64 = call.body.encoding_format === "base64";
-  return jsonResult(fromGeminiEmbeddings(json, call.model, { base64 }));
+  return new JsonResult(fromGeminiEmbeddings(json, call.model, { base64 }));
 }
 
 async function listAllModels(

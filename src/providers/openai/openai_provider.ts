@@ -1,7 +1,7 @@
 import type { ProviderConfig } from "../../config/types.ts";
 import { ProviderError } from "../../core/errors.ts";
 import { isRecord } from "../../core/json.ts";
-import { callUpstream, headerRecord, joinUrl, readJson } from "../http_util.ts";
+import { callUpstream, headerRecord, joinUrl, readJson, UpstreamResult } from "../http_util.ts";
 import type {
   Endpoint,
   Provider,
@@ -67,17 +67,7 @@ export function createOpenAICompatible(
       requestId: call.requestId,
       client,
     });
-    return {
-      status: res.status,
-      contentType: res.headers.get("content-type") ??
-        (call.stream ? "text/event-stream" : "application/json"),
-      // Read either as a stream or whole, never both: the stream is made only when asked for.
-      get body() {
-        return res.body!;
-      },
-      bytes: () => res.bytes(),
-      chunks: res.chunks?.bind(res),
-    };
+    return new UpstreamResult(res, call.stream ? "text/event-stream" : "application/json");
   }
 
   async function listModels(signal: AbortSignal): Promise<ProviderModel[]> {
