@@ -61,7 +61,7 @@ export interface Executor {
   breaker(provider: string): CircuitBreaker;
   /** Streams currently relayed. */
   readonly activeStreams: number;
-  /** Stops listening for shutdown (the generation is released). */
+  /** Stops listening for shutdown and stops the watches' timers (the generation is released). */
   close(): void;
 }
 
@@ -344,7 +344,12 @@ export function createExecutor(
     get activeStreams() {
       return idle.size;
     },
-    close: () => shutdown?.removeEventListener("abort", onShutdown),
+    close: () => {
+      shutdown?.removeEventListener("abort", onShutdown);
+      idle.close();
+      clientWatch.close();
+      deadlines.close();
+    },
   };
 }
 

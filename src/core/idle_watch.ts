@@ -17,6 +17,10 @@ export class Watched extends ListNode {
  * Fires callbacks for entries not touched within their limit, with one shared interval instead
  * of a timer per request or per chunk: arming, touching and disarming are a few field writes. A
  * deadline fires up to one tick late; the tick is a fraction of the limits.
+ *
+ * The interval starts with the first entry and stops at the first tick that finds no entries,
+ * not as soon as the last one goes: one request at a time would otherwise start and stop a timer
+ * for each request (about 40 µs of each request's way to the upstream, measured).
  */
 export class IdleWatch {
   // A list, not a Set: entries come and go with every request (see LinkedList).
@@ -50,10 +54,18 @@ export class IdleWatch {
   /** Stops watching an entry. Safe to call twice. */
   remove(entry: Watched): void {
     this.#entries.remove(entry);
-    if (this.#entries.size === 0 && this.#interval !== undefined) {
-      clearInterval(this.#interval);
-      this.#interval = undefined;
-    }
+  }
+
+  /** Stops the interval now; entries still watched fire no more unless another is added. */
+  close(): void {
+    if (this.#interval === undefined) return;
+    clearInterval(this.#interval);
+    this.#interval = undefined;
+  }
+
+  /** Whether the interval is running (it outlives the last entry by up to one tick). */
+  get running(): boolean {
+    return this.#interval !== undefined;
   }
 
   /** Number of entries being watched. */
@@ -62,6 +74,7 @@ export class IdleWatch {
   }
 
   #sweep(): void {
+    if (this.#entries.size === 0) return this.close();
     const now = this.#now();
     let due: Watched[] | undefined;
     this.#entries.forEach((entry) => {

@@ -121,3 +121,22 @@ Deno.test("an entry removed by an earlier callback in the same sweep does not fi
   assert.deepEqual(fired, ["first", "third"]);
   assert.equal(watch.size, 0);
 });
+
+Deno.test("the idle watch's interval outlives its last entry by one tick, then stops", async () => {
+  const watch = new IdleWatch(1);
+  assert.equal(watch.running, false);
+  const first = watch.add(60_000, () => {});
+  assert.equal(watch.running, true);
+  watch.remove(first);
+  // Still running: the next request, if it comes within the tick, reuses the interval.
+  assert.equal(watch.running, true);
+  const second = watch.add(60_000, () => {});
+  watch.remove(second);
+  await until(() => !watch.running);
+  assert.equal(watch.size, 0);
+  // And it starts again with the next entry; close() stops it at once.
+  watch.add(60_000, () => {});
+  assert.equal(watch.running, true);
+  watch.close();
+  assert.equal(watch.running, false);
+});
