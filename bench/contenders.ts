@@ -64,6 +64,7 @@ export function gatewayArgv(config: string, port: number): string[] {
     "--allow-net",
     "--allow-env",
     "--allow-read",
+    "--v8-flags=--expose-gc",
     `${ROOT}main.ts`,
     "--config",
     config,

@@ -20,7 +20,7 @@ import { createProvider as registryProvider } from "../providers/registry.ts";
 import type { RateLimiter } from "../ratelimit/limiter.ts";
 import { createMemoryLimiter } from "../ratelimit/memory.ts";
 import type { Handler, Middleware } from "./context.ts";
-import { entry } from "./entry.ts";
+import { entry, type RequestObserver } from "./entry.ts";
 import { compose } from "./middleware.ts";
 import type { ResponseMiddleware } from "./response_middleware.ts";
 import { OPEN_PATHS, QUIET_PATHS, router, routes } from "./routes.ts";
@@ -39,6 +39,8 @@ export interface SharedServerState {
   responseMiddleware?: readonly ResponseMiddleware[];
   /** Fires when the shutdown grace period ends: in-flight upstream work stops. */
   shutdown: AbortSignal;
+  /** Sees every request, across generations (absent when V8's gc is not exposed). */
+  idle?: RequestObserver;
 }
 
 /**
@@ -129,7 +131,12 @@ export function buildGeneration(
     },
   };
   const handler = entry(compose(middleware, router(table)), {
-    observers: [accessLog(logger, QUIET_PATHS), metrics.observer, drain],
+    observers: [
+      accessLog(logger, QUIET_PATHS),
+      metrics.observer,
+      drain,
+      ...(shared.idle ? [shared.idle] : []),
+    ],
     logger,
   });
 

@@ -6,6 +6,7 @@ import type { Logger } from "../observability/logger.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus.ts";
 import type { Provider } from "../providers/provider.ts";
 import { buildGeneration, type Generation } from "./generation.ts";
+import { exposedGc, IdleCollector } from "./idle_gc.ts";
 import type { ResponseMiddleware } from "./response_middleware.ts";
 import { ROUTE_PATHS } from "./routes.ts";
 
@@ -55,6 +56,16 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
     version: options.version,
     routes: ROUTE_PATHS,
   });
+  const gc = exposedGc();
+  const idle = gc === undefined ? undefined : new IdleCollector({
+    gc,
+    onCollect: ({ beforeBytes, afterBytes, ms }) =>
+      logger.debug("idle: heap collected", {
+        "gateway.heap.before_bytes": beforeBytes,
+        "gateway.heap.after_bytes": afterBytes,
+        "event.duration": Math.round(ms * 1e6),
+      }),
+  });
   const shared = {
     logger,
     version: options.version,
@@ -68,6 +79,7 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
     executor: options.executor,
     responseMiddleware: options.responseMiddleware,
     shutdown: shutdownController.signal,
+    idle,
   };
   current = buildGeneration(config, 1, shared, null);
 
@@ -129,6 +141,7 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
       );
       await graceful;
       clearTimeout(timer);
+      idle?.close();
       await current.retire();
       await logger.flush();
     })();
