@@ -84,9 +84,7 @@ export class IdleWatch {
     // Callbacks may remove other entries (and add new ones): an entry an earlier callback
     // removed does not fire.
     for (const entry of due) {
-      if (entry.list === null) continue;
-      this.remove(entry);
-      entry.onIdle();
+      if (this.#entries.remove(entry)) entry.onIdle();
     }
   }
 }

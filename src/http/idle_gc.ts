@@ -10,8 +10,8 @@ export type GcFunction = (options?: { type?: "major"; flavor?: "last-resort" }) 
 
 /** Options for `IdleCollector`; the defaults are the runtime's. */
 export interface IdleCollectorOptions {
-  /** V8's `gc`; without it (the flag not given) the collector does nothing. */
-  gc?: GcFunction;
+  /** V8's `gc` (see `exposedGc`). */
+  gc: GcFunction;
   /** V8 heap size now, bytes. */
   heapBytes?: () => number;
   checkMs?: number;
@@ -33,7 +33,7 @@ export interface IdleCollectorOptions {
  * next quiet check.
  */
 export class IdleCollector implements RequestObserver {
-  readonly #gc: GcFunction | undefined;
+  readonly #gc: GcFunction;
   readonly #heapBytes: () => number;
   readonly #checkMs: number;
   readonly #growthBytes: number;
@@ -44,13 +44,13 @@ export class IdleCollector implements RequestObserver {
   #base: number;
   #interval: ReturnType<typeof setInterval> | undefined;
 
-  constructor(options: IdleCollectorOptions = {}) {
+  constructor(options: IdleCollectorOptions) {
     this.#gc = options.gc;
     this.#heapBytes = options.heapBytes ?? (() => Deno.memoryUsage().heapTotal);
     this.#checkMs = options.checkMs ?? IDLE_CHECK_MS;
     this.#growthBytes = options.growthBytes ?? IDLE_GC_GROWTH_BYTES;
     this.#onCollect = options.onCollect;
-    this.#base = this.#gc === undefined ? 0 : this.#heapBytes();
+    this.#base = this.#heapBytes();
   }
 
   /** Whether an idle check is scheduled. */
@@ -61,7 +61,7 @@ export class IdleCollector implements RequestObserver {
   start(): void {
     this.#inflight++;
     this.#arrived++;
-    if (this.#interval === undefined && this.#gc !== undefined) {
+    if (this.#interval === undefined) {
       const interval = setInterval(() => this.#check(), this.#checkMs);
       Deno.unrefTimer(interval);
       this.#interval = interval;
@@ -87,7 +87,7 @@ export class IdleCollector implements RequestObserver {
     const before = this.#heapBytes();
     if (before - this.#base >= this.#growthBytes) {
       const started = performance.now();
-      this.#gc!({ type: "major", flavor: "last-resort" });
+      this.#gc({ type: "major", flavor: "last-resort" });
       const ms = performance.now() - started;
       this.#base = this.#heapBytes();
       this.#onCollect?.({ beforeBytes: before, afterBytes: this.#base, ms });

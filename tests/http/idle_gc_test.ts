@@ -74,11 +74,3 @@ Deno.test("a quiet gateway whose heap barely grew is left alone", async () => {
   await until(() => !collector.watching);
   assert.equal(calls.length, 1);
 });
-
-Deno.test("without V8's gc exposed, the collector schedules nothing", () => {
-  const collector = new IdleCollector({ checkMs: 1 });
-  collector.start();
-  assert.equal(collector.watching, false);
-  collector.end();
-  collector.close();
-});
