@@ -136,14 +136,12 @@ export async function readJson(
 export class UpstreamResult implements ProviderResult {
   readonly status: number;
   readonly contentType: string;
-  readonly chunks: (() => ChunkSource) | undefined;
   readonly #res: UpstreamResponse;
 
   constructor(res: UpstreamResponse, defaultType: string) {
     this.#res = res;
     this.status = res.status;
     this.contentType = res.headers.get("content-type") ?? defaultType;
-    this.chunks = res.chunks?.bind(res);
   }
 
   /** Read either as a stream or whole, never both: the stream is made only when asked for. */
@@ -153,6 +151,11 @@ export class UpstreamResult implements ProviderResult {
 
   bytes(): Promise<Uint8Array<ArrayBuffer>> {
     return this.#res.bytes();
+  }
+
+  /** The gateway's client reads chunk by chunk; `fetch` (behind a proxy) gives only a stream. */
+  chunks(): ChunkSource | undefined {
+    return this.#res.chunks?.();
   }
 }
 

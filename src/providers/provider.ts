@@ -28,8 +28,8 @@ export interface ProviderResult {
   body: ReadableStream<Uint8Array>;
   /** Reads the whole body (instead of `body`), by the provider's fastest means. */
   bytes(): Promise<Uint8Array<ArrayBuffer>>;
-  /** Reads the body chunk by chunk without a stream in between, where the provider can. */
-  chunks?(): ChunkSource;
+  /** Reads the body chunk by chunk without a stream in between; undefined where it cannot. */
+  chunks?(): ChunkSource | undefined;
 }
 
 /** A model as a provider lists it. */

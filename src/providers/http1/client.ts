@@ -47,9 +47,9 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const UNSAFE_VALUE = /[\0\r\n]/;
-/** Headers the client writes itself from the request. */
 /** Header records already checked (see `UpstreamInit`): a provider's are checked once, not per call. */
 const checkedHeaders = new WeakSet<Record<string, string>>();
+/** Headers the client writes itself from the request. */
 const OWN_HEADERS = new Set(["host", "content-length", "transfer-encoding", "accept-encoding"]);
 
 interface Target {
