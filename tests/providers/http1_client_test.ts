@@ -296,6 +296,11 @@ function get(signal = new AbortController().signal) {
   return { method: "GET", headers: {}, signal };
 }
 
+/** GETs the server's root and reads the whole body as text. */
+async function getText(client: Http1Client, server: ScriptedServer): Promise<string> {
+  return await (await client.request(server.url(), get())).text();
+}
+
 function header(request: CapturedRequest | undefined, name: string): string[] {
   assert.ok(request !== undefined, "request was received");
   return request.headers.filter(([field]) => field === name).map(([, value]) => value);
@@ -616,7 +621,7 @@ Deno.test("chunks() on a 204 response is done at once", async () => {
     async (server, client) => {
       const source = chunksOf(await client.request(server.url(), get()));
       assert.equal((await source.read()).done, true);
-      await (await client.request(server.url(), get())).text();
+      await getText(client, server);
       assert.equal(server.connections, 1);
     },
   );
@@ -638,7 +643,7 @@ Deno.test("cancelling chunks() closes the connection", async () => {
     assert.equal(decoder.decode((await source.read()).value), "partial");
     await source.cancel();
     await settles(sawClose.promise, "the server seeing the connection close");
-    assert.equal(await (await client.request(server.url(), get())).text(), "next");
+    assert.equal(await getText(client, server), "next");
     assert.equal(server.connections, 2);
   });
 });
@@ -710,7 +715,7 @@ Deno.test("concurrent requests each get their own connection and are then pooled
       client.request(server.url(), get()),
     ]);
     assert.deepEqual([await a.text(), await b.text()].sort(), ["0", "1"]);
-    for (let n = 0; n < 3; n++) await (await client.request(server.url(), get())).text();
+    for (let n = 0; n < 3; n++) await getText(client, server);
     assert.equal(server.connections, 2);
   });
 });
@@ -723,8 +728,8 @@ Deno.test("a response with connection: close makes the next request open a new c
         : "HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nsecond"
     ),
     async (server, client) => {
-      assert.equal(await (await client.request(server.url(), get())).text(), "first");
-      assert.equal(await (await client.request(server.url(), get())).text(), "second");
+      assert.equal(await getText(client, server), "first");
+      assert.equal(await getText(client, server), "second");
       assert.equal(server.connections, 2);
       assert.deepEqual(server.requests.map((request) => request.connection), [0, 1]);
     },
@@ -735,8 +740,8 @@ Deno.test("an HTTP/1.0 response makes the next request open a new connection", a
   await withServer(
     serveAll(() => "HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok"),
     async (server, client) => {
-      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
-      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(await getText(client, server), "ok");
+      assert.equal(await getText(client, server), "ok");
       assert.equal(server.connections, 2);
     },
   );
@@ -750,7 +755,7 @@ Deno.test("a close-delimited body is read to the end of the stream and the conne
     await conn.write("the close");
     conn.close();
   }, async (server, client) => {
-    assert.equal(await (await client.request(server.url(), get())).text(), "until the close");
+    assert.equal(await getText(client, server), "until the close");
     assert.equal(await streamText(await client.request(server.url(), get())), "until the close");
     assert.equal(server.connections, 2);
     assert.deepEqual(server.requests.map((request) => request.connection), [0, 1]);
@@ -761,8 +766,8 @@ Deno.test("a response with bytes beyond its content-length is not followed on th
   await withServer(
     serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokSURPLUS"),
     async (server, client) => {
-      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
-      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(await getText(client, server), "ok");
+      assert.equal(await getText(client, server), "ok");
       assert.equal(server.connections, 2);
     },
   );
@@ -858,14 +863,14 @@ Deno.test("a connection idle for longer than the idle timeout is closed instead 
     }
     if (conn.index === 0) sawClose.resolve();
   }, async (server, client) => {
-    assert.equal(await (await client.request(server.url(), get())).text(), "ok");
-    assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+    assert.equal(await getText(client, server), "ok");
+    assert.equal(await getText(client, server), "ok");
     assert.equal(server.connections, 1);
     // The pool's clock jumps past the idle timeout; nothing actually waits.
     const realNow = performance.now;
     performance.now = () => realNow.call(performance) + IDLE_TIMEOUT_MS + 1;
     try {
-      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(await getText(client, server), "ok");
     } finally {
       performance.now = realNow;
     }
@@ -912,7 +917,7 @@ Deno.test("closing the client closes its idle connections", async () => {
     assert.equal(await conn.readRequest(), null);
     sawClose.resolve();
   }, async (server, client) => {
-    assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+    assert.equal(await getText(client, server), "ok");
     client.close();
     await settles(sawClose.promise, "the server seeing the idle connection close");
   });
@@ -951,7 +956,7 @@ Deno.test("cancelling a body stream closes its connection", async () => {
     const reader = response.body!.getReader();
     assert.equal(decoder.decode((await reader.read()).value), "partial");
     await reader.cancel();
-    assert.equal(await (await client.request(server.url(), get())).text(), "next");
+    assert.equal(await getText(client, server), "next");
     assert.equal(server.connections, 2);
   });
 });
@@ -973,7 +978,7 @@ Deno.test("an interim 100 Continue before the real response is skipped", async (
       assert.equal(response.headers.get("link"), null);
       assert.equal(await response.text(), "real");
       // The interim answers leave the connection usable.
-      assert.equal(await (await client.request(server.url(), get())).text(), "real");
+      assert.equal(await getText(client, server), "real");
       assert.equal(server.connections, 1);
     },
   );
@@ -1006,7 +1011,7 @@ Deno.test("a 204 response has no body and keeps the connection", async () => {
       assert.equal(empty.body, null);
       assert.equal(empty.headers.get("x-id"), "1");
       assert.deepEqual(await empty.bytes(), new Uint8Array(0));
-      assert.equal(await (await client.request(server.url(), get())).text(), "after");
+      assert.equal(await getText(client, server), "after");
       assert.equal(server.connections, 1);
     },
   );
@@ -1028,7 +1033,7 @@ Deno.test("a HEAD response has no body even with a content-length", async () => 
       assert.equal(head.headers.get("content-length"), "1234");
       assert.equal(head.body, null);
       assert.equal(await head.text(), "");
-      assert.equal(await (await client.request(server.url(), get())).text(), "get");
+      assert.equal(await getText(client, server), "get");
       assert.equal(server.connections, 1);
     },
   );
@@ -1107,7 +1112,7 @@ Deno.test("a request without a body sends no content-length and default user-age
   await withServer(
     serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"),
     async (server, client) => {
-      await (await client.request(server.url(), get())).text();
+      await getText(client, server);
       const [request] = server.requests;
       assert.equal(request?.requestLine, "GET / HTTP/1.1");
       assert.deepEqual(header(request, "content-length"), []);
@@ -1194,7 +1199,7 @@ Deno.test("a header with CR, LF or NUL in its value or a bad name throws TypeErr
         );
       }
       // Nothing was sent: the next request is the first the server sees, on its first connection.
-      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(await getText(client, server), "ok");
       assert.equal(server.connections, 1);
       assert.equal(server.requests.length, 1);
       assert.deepEqual(header(server.requests[0], "x-evil"), []);
@@ -1294,7 +1299,7 @@ Deno.test("a malformed status line rejects request()", async () => {
     async (server, client) => {
       await assert.rejects(client.request(server.url(), get()), isProtocolError(/status line/));
       // The broken connection is dropped, not pooled.
-      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(await getText(client, server), "ok");
       assert.equal(server.connections, 2);
     },
   );
@@ -1312,7 +1317,7 @@ Deno.test("a malformed status line on a reused connection is not retried", async
       n === 0 ? "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok" : "HTTP/9 nope\r\n\r\n"
     ),
     async (server, client) => {
-      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(await getText(client, server), "ok");
       await assert.rejects(client.request(server.url(), get()), isProtocolError(/status line/));
       assert.equal(server.requests.length, 2);
       assert.equal(server.connections, 1);
@@ -1342,7 +1347,7 @@ Deno.test("an invalid chunk size rejects the body and drops the connection", asy
     async (server, client) => {
       const response = await client.request(server.url(), get());
       await assert.rejects(response.bytes(), isProtocolError(/invalid chunk size/));
-      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(await getText(client, server), "ok");
       assert.equal(server.connections, 2);
     },
   );
@@ -1420,7 +1425,7 @@ Deno.test("a response head of exactly 64 KiB is accepted and one byte more is re
     const fits = await client.request(server.url(), get());
     assert.equal(fits.headers.get("x-pad"), padding(limit));
     assert.equal(await fits.text(), "ok");
-    assert.equal(await (await client.request(server.url(), get())).text(), "next");
+    assert.equal(await getText(client, server), "next");
     await assert.rejects(client.request(server.url(), get()), isProtocolError(/longer than/));
     assert.equal(server.connections, 1);
   });
@@ -1454,7 +1459,7 @@ Deno.test("a gzip content-encoding in the response rejects request()", async () 
         isProtocolError(/content-encoding/),
       );
       // identity is no encoding at all.
-      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(await getText(client, server), "ok");
     },
   );
 });
@@ -1559,7 +1564,7 @@ Deno.test("an already aborted signal rejects request() without connecting", asyn
         client.request(server.url(), get(controller.signal)),
         (err) => err === reason,
       );
-      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(await getText(client, server), "ok");
       assert.equal(server.connections, 1);
     },
   );
@@ -1572,7 +1577,7 @@ Deno.test("aborting after the body was read leaves the pooled connection usable"
       const controller = new AbortController();
       assert.equal(await (await client.request(server.url(), get(controller.signal))).text(), "ok");
       controller.abort(new Error("late"));
-      assert.equal(await (await client.request(server.url(), get())).text(), "ok");
+      assert.equal(await getText(client, server), "ok");
       assert.equal(server.connections, 1);
     },
   );
