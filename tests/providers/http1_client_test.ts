@@ -468,28 +468,42 @@ Deno.test("a chunked response split in two at every byte boundary is reassembled
   });
 });
 
-Deno.test("a chunked body streams each chunk before the server sends the next", async () => {
-  const readFirst = gate();
-  await withServer(async (conn) => {
-    await conn.readRequest();
-    await conn.write(CHUNKED_HEAD + "5\r\nhello\r\n");
-    // Nothing more is sent until the client has seen the first chunk.
-    await readFirst.promise;
-    await conn.write("6\r\n world\r\n0\r\n\r\n");
-  }, async (server, client) => {
-    const response = await client.request(server.url(), get());
-    const reader = response.body!.getReader();
-    const first = await settles(reader.read(), "the first chunk");
-    assert.equal(first.done, false);
-    assert.equal(decoder.decode(first.value), "hello");
-    readFirst.resolve();
-    let rest = "";
-    for (let part = await reader.read(); !part.done; part = await reader.read()) {
-      rest += decoder.decode(part.value);
-    }
-    assert.equal(rest, " world");
+// Each chunk reaches the reader before the server sends the next, through the body stream and
+// through chunks() alike.
+const CHUNK_READERS = [
+  {
+    name: "a chunked body streams each chunk before the server sends the next",
+    open: (response: UpstreamResponse) => response.body!.getReader(),
+  },
+  {
+    name: "chunks() delivers each chunk before the server sends the next",
+    open: (response: UpstreamResponse) => chunksOf(response),
+  },
+];
+for (const { name, open } of CHUNK_READERS) {
+  Deno.test(name, async () => {
+    const readFirst = gate();
+    await withServer(async (conn) => {
+      await conn.readRequest();
+      await conn.write(CHUNKED_HEAD + "5\r\nhello\r\n");
+      // Nothing more is sent until the client has seen the first chunk.
+      await readFirst.promise;
+      await conn.write("6\r\n world\r\n0\r\n\r\n");
+    }, async (server, client) => {
+      const reader = open(await client.request(server.url(), get()));
+      const first = await settles(reader.read(), "the first chunk");
+      assert.equal(first.done, false);
+      assert.equal(decoder.decode(first.value), "hello");
+      readFirst.resolve();
+      let rest = "";
+      for (let part = await reader.read(); !part.done; part = await reader.read()) {
+        assert.ok(part.value.length > 0, "no empty chunks");
+        rest += decoder.decode(part.value);
+      }
+      assert.equal(rest, " world");
+    });
   });
-});
+}
 
 Deno.test("a content-length body streams its first bytes before the rest is sent", async () => {
   const readFirst = gate();
@@ -579,23 +593,6 @@ Deno.test("chunks() reads a chunked and a content-length body and keeps the conn
       assert.equal(server.connections, 1);
     },
   );
-});
-
-Deno.test("chunks() delivers each chunk before the server sends the next", async () => {
-  const readFirst = gate();
-  await withServer(async (conn) => {
-    await conn.readRequest();
-    await conn.write(CHUNKED_HEAD + "5\r\nhello\r\n");
-    await readFirst.promise;
-    await conn.write("6\r\n world\r\n0\r\n\r\n");
-  }, async (server, client) => {
-    const source = chunksOf(await client.request(server.url(), get()));
-    const first = await settles(source.read(), "the first chunk");
-    assert.equal(first.done, false);
-    assert.equal(decoder.decode(first.value), "hello");
-    readFirst.resolve();
-    assert.equal(await readAllChunks(source), " world");
-  });
 });
 
 Deno.test("chunks() and the other body readers exclude each other", async () => {
