@@ -275,7 +275,9 @@ async function run(flags: BenchFlags, tmp: string): Promise<BenchReport> {
   console.log(renderMemory(memory));
   await drainLog(gateway.output, gatewayLog);
 
-  progress(`streaming probe (${flags.latencyStreams} streams x ${flags.rounds} x 3)`);
+  progress(
+    `streaming probe (${flags.latencyStreams} streams x ${flags.rounds} x 2 arrival patterns x 3)`,
+  );
   const streaming = await measureStreaming(urls, {
     streams: flags.latencyStreams,
     concurrency: LATENCY_CONCURRENCY,

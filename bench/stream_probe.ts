@@ -4,20 +4,30 @@
  *
  * - `latency`: `--streams K` streams, `--concurrency C` at a time; per stream the time to the first
  *   SSE event and every gap between events as the client sees them, and reads that carried more
- *   than one event (coalesced).
+ *   than one event (coalesced). Each of the C clients starts its next stream when its last one
+ *   ends. With `--arrivals burst` they all start together, and as every stream lasts as long,
+ *   they go on arriving C at a time. With `--arrivals spread` client i starts i/C of a stream's
+ *   length after the first, so streams arrive one at a time, as from independent clients, while
+ *   C stay open.
  * - `hold`: opens `--streams K` streams, at most `--ramp R` connecting at once, and keeps them all
  *   open; checks that each gets every event and `[DONE]` (none lost), none goes silent for more
  *   than twice the upstream gap (none stalled), and reports the peak number open at once.
  *
  * Usage: `deno run -A bench/stream_probe.ts latency|hold --url URL [--streams K] [--concurrency C]
- *   [--ramp R] [--chunks N] [--gap-ms G] [--deadline-ms D] [--model M] [--warmup W]`
+ *   [--ramp R] [--chunks N] [--gap-ms G] [--deadline-ms D] [--model M] [--warmup W]
+ *   [--arrivals burst|spread]`
  */
 import { exitWithParent } from "./lifeline.ts";
+import { sleep } from "./procs.ts";
 import { max, percentile, round } from "./stats.ts";
 import { type StreamTrace, traceStream } from "./sse_client.ts";
 
+/** How the `latency` clients' streams arrive: C at once, or spread over a stream's length. */
+export type Arrivals = "burst" | "spread";
+
 /** Result of a `latency` run. */
 export interface LatencyResult {
+  arrivals: Arrivals;
   streams: number;
   failed: number;
   /** Time to first chunk per successful stream, ms. */
@@ -59,6 +69,7 @@ interface ProbeArgs {
   model: string;
   /** Streams run and discarded before measuring, to warm both sides up. */
   warmup: number;
+  arrivals: Arrivals;
 }
 
 function parseArgs(args: readonly string[]): ProbeArgs {
@@ -78,6 +89,7 @@ function parseArgs(args: readonly string[]): ProbeArgs {
     deadlineMs: num("deadline-ms", 120_000),
     model: get("model", "mock/gpt-4o"),
     warmup: num("warmup", 20),
+    arrivals: get("arrivals", "burst") === "spread" ? "spread" : "burst",
   };
 }
 
@@ -114,6 +126,7 @@ function describe(trace: StreamTrace, chunks: number): string {
 export async function runLatency(args: ProbeArgs): Promise<LatencyResult> {
   const body = requestBody(args);
   const result: LatencyResult = {
+    arrivals: args.arrivals,
     streams: args.streams,
     failed: 0,
     ttfc_ms: [],
@@ -129,7 +142,10 @@ export async function runLatency(args: ProbeArgs): Promise<LatencyResult> {
     }
   }));
   let next = 0;
-  const worker = async () => {
+  // A stream lasts about (chunks + 1) gaps: the upstream's chunks, then [DONE] one gap later.
+  const streamMs = (args.chunks + 1) * args.gapMs;
+  const worker = async (_: unknown, client: number) => {
+    if (args.arrivals === "spread") await sleep((client * streamMs) / args.concurrency);
     while (next < args.streams) {
       next++;
       const trace = await traceStream(args.url, body, {
