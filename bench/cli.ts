@@ -35,7 +35,7 @@ const DEFAULTS: BenchFlags = {
   help: false,
 };
 
-/** `--quick`: a smoke run that exercises every section in about a minute. */
+/** `--quick`: a smoke run that exercises every section in about three minutes. */
 const QUICK: Partial<BenchFlags> = {
   duration: 2,
   rounds: 1,
