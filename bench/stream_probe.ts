@@ -89,8 +89,13 @@ function parseArgs(args: readonly string[]): ProbeArgs {
     deadlineMs: num("deadline-ms", 120_000),
     model: get("model", "mock/gpt-4o"),
     warmup: num("warmup", 20),
-    arrivals: get("arrivals", "burst") === "spread" ? "spread" : "burst",
+    arrivals: arrivalsOf(get("arrivals", "burst")),
   };
+}
+
+function arrivalsOf(value: string): Arrivals {
+  if (value === "burst" || value === "spread") return value;
+  throw new Error(`--arrivals must be burst or spread, not ${JSON.stringify(value)}`);
 }
 
 function requestBody(args: ProbeArgs): string {
