@@ -3,7 +3,7 @@ import { concatBytes } from "../core/json.ts";
 import { openAIErrorBody } from "./openai_wire.ts";
 import type { ChunkSource } from "../core/chunk_reader.ts";
 import type { ProviderResult } from "./provider.ts";
-import type { UpstreamClient, UpstreamResponse } from "./upstream_client.ts";
+import { headerOf, type UpstreamClient, type UpstreamResponse } from "./upstream_client.ts";
 
 const encoder = new TextEncoder();
 
@@ -141,7 +141,7 @@ export class UpstreamResult implements ProviderResult {
   constructor(res: UpstreamResponse, defaultType: string) {
     this.#res = res;
     this.status = res.status;
-    this.contentType = res.headers.get("content-type") ?? defaultType;
+    this.contentType = headerOf(res, "content-type") ?? defaultType;
   }
 
   /** Read either as a stream or whole, never both: the stream is made only when asked for. */

@@ -1,6 +1,7 @@
 import { Http1Client, type UpstreamClient } from "./http1/client.ts";
 
 export type { UpstreamClient, UpstreamInit, UpstreamResponse } from "./http1/client.ts";
+export { headerOf } from "./http1/client.ts";
 
 const PROXY_VARIABLES = [
   "HTTPS_PROXY",

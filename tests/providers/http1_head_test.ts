@@ -163,6 +163,27 @@ Deno.test("parseHead keeps both values of a repeated header", () => {
   assert.equal(parsed.headers.get("x-multi"), "one, two");
 });
 
+Deno.test("parseHead's get reads a field as Headers.get does", () => {
+  const lines = [
+    "HTTP/1.1 200 OK",
+    "Content-Type: text/event-stream",
+    "x-multi: one",
+    "X-Multi: two",
+    "x-bare-cr: value\r",
+    "x-spaced:  \t v \t",
+    "x-empty:",
+    "content-length: 0",
+  ];
+  const parsed = parse(lines);
+  assert.deepEqual(parsed.fields[0], ["content-type", "text/event-stream"]);
+  for (const name of ["content-type", "x-multi", "x-bare-cr", "x-spaced", "x-empty", "x-absent"]) {
+    assert.equal(parsed.get(name), parse(lines).headers.get(name), name);
+  }
+  assert.equal(parsed.get("x-multi"), "one, two");
+  assert.equal(parsed.get("x-bare-cr"), "value");
+  assert.equal(parsed.get("x-absent"), null);
+});
+
 Deno.test("parseHead folds an obs-fold continuation line into the previous value", () => {
   const parsed = parse([
     "HTTP/1.1 200 OK",

@@ -29,6 +29,16 @@ export interface UpstreamResponse {
   text(): Promise<string>;
   /** Reads the body chunk by chunk, without a stream (the gateway's client only). */
   chunks?(): ChunkSource;
+  /**
+   * One field's value (lowercase `name`), without building `headers` (the gateway's client only;
+   * see `headerOf`).
+   */
+  header?(name: string): string | null;
+}
+
+/** One field of an upstream answer, through `header` where the response has it. */
+export function headerOf(res: UpstreamResponse, name: string): string | null {
+  return res.header !== undefined ? res.header(name) : res.headers.get(name);
 }
 
 /** Sends requests to upstreams over a keep-alive pool. */
@@ -167,7 +177,7 @@ export class Http1Client implements UpstreamClient {
 class Http1Response implements UpstreamResponse {
   readonly status: number;
   readonly ok: boolean;
-  readonly headers: Headers;
+  #head: ResponseHead;
   #reader: BodyReader;
   #hasBody: boolean;
   #stream: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
@@ -177,9 +187,18 @@ class Http1Response implements UpstreamResponse {
   constructor(head: ResponseHead, reader: BodyReader) {
     this.status = head.status;
     this.ok = head.status >= 200 && head.status < 300;
-    this.headers = head.headers;
+    this.#head = head;
     this.#reader = reader;
     this.#hasBody = head.framing.kind !== "none";
+  }
+
+  /** Built when first asked for: a relayed answer seldom needs more than `header`. */
+  get headers(): Headers {
+    return this.#head.headers;
+  }
+
+  header(name: string): string | null {
+    return this.#head.get(name);
   }
 
   get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
@@ -284,7 +303,7 @@ async function readHead(conn: Connection, method: string): Promise<ResponseHead>
     }
     const head = parseHead(conn.peek().subarray(0, end), method);
     conn.consume(end + 4);
-    const coding = head.headers.get("content-encoding");
+    const coding = head.get("content-encoding");
     if (coding !== null && coding.trim().toLowerCase() !== "identity") {
       throw new HttpProtocolError(`answered with content-encoding ${coding} although asked not to`);
     }
