@@ -105,9 +105,12 @@ export function parseHead(bytes: Uint8Array, method: string): ResponseHead {
   return new ResponseHead(status, fields, framing, keepAlive);
 }
 
+const isOws = (c: number): boolean => c === SP || c === HTAB;
+const isHttpSpace = (c: number): boolean => c === SP || c === HTAB || c === CR || c === LF;
+
 /** Strips HTTP's optional whitespace (spaces and tabs only, unlike `trim`). */
 function trimOws(text: string): string {
-  return trimWhere(text, (c) => c === SP || c === HTAB);
+  return trimWhere(text, isOws);
 }
 
 /**
@@ -115,7 +118,7 @@ function trimOws(text: string): string {
  * both ends; NUL, CR or LF left inside make the answer malformed.
  */
 function fieldValue(name: string, text: string): string {
-  const value = trimWhere(text, (c) => c === SP || c === HTAB || c === CR || c === LF);
+  const value = trimWhere(text, isHttpSpace);
   if (INVALID_VALUE.test(value)) throw new HttpProtocolError(`invalid value for header ${name}`);
   return value;
 }
