@@ -1104,6 +1104,68 @@ Deno.test("the request is sent with its line, host, headers, UTF-8 body length a
   );
 });
 
+Deno.test("bodies of every size and script go out byte for byte with their UTF-8 length", async () => {
+  const bodies = [
+    "",
+    "{}",
+    // Two-, three- and four-byte characters, and a lone surrogate (sent as U+FFFD, 3 bytes).
+    "\u00e9\u2713\u{1f600}\ud800x",
+    // Around the size up to which a request is encoded into a reused buffer, in both scripts.
+    "a".repeat(5_300),
+    "\u{1f600}".repeat(2_700),
+    "\u00e9".repeat(8_000),
+    "z".repeat(100_000),
+  ];
+  await withServer(
+    serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"),
+    async (server, client) => {
+      for (const body of bodies) {
+        const response = await client.request(server.url(), {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+          signal: new AbortController().signal,
+        });
+        await response.text();
+      }
+      assert.equal(server.requests.length, bodies.length);
+      for (const [i, body] of bodies.entries()) {
+        const sent = encoder.encode(body);
+        const request = server.requests[i];
+        assert.deepEqual(header(request, "content-length"), [String(sent.length)], `body ${i}`);
+        assert.deepEqual(request?.body, sent, `body ${i}`);
+      }
+    },
+  );
+});
+
+Deno.test("concurrent requests with different bodies each arrive intact", async () => {
+  // Echoes each body back, so every answer can be matched with its request.
+  const echo = serveAll((request) =>
+    concat([
+      encoder.encode(`HTTP/1.1 200 OK\r\ncontent-length: ${request.body.length}\r\n\r\n`),
+      request.body,
+    ])
+  );
+  await withServer(echo, async (server, client) => {
+    const bodyOf = (i: number) => `{"n":${i},"text":"${"\u00e9x".repeat(i * 7)}"}`;
+    for (let round = 0; round < 3; round++) {
+      const answers = await Promise.all(
+        Array.from({ length: 24 }, async (_, i) => {
+          const response = await client.request(server.url(), {
+            method: "POST",
+            headers: {},
+            body: bodyOf(i),
+            signal: new AbortController().signal,
+          });
+          return await response.text();
+        }),
+      );
+      assert.deepEqual(answers, Array.from({ length: 24 }, (_, i) => bodyOf(i)));
+    }
+  });
+});
+
 Deno.test("a request without a body sends no content-length and default user-agent and accept", async () => {
   await withServer(
     serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"),

@@ -2,6 +2,7 @@ import type { ChunkSource } from "../../core/chunk_reader.ts";
 import { BodyReader } from "./body.ts";
 import { Connection, MAX_HEAD_BYTES } from "./connection.ts";
 import { headEnd, HttpProtocolError, parseHead, type ResponseHead } from "./head.ts";
+import { type RequestBytes, requestBytes } from "./request.ts";
 
 /**
  * One upstream request: lowercase header names, a text body (sent with its length) or none. A
@@ -53,14 +54,7 @@ export const MAX_IDLE_PER_ORIGIN = 256;
 /** An idle connection older than this is closed rather than reused (servers drop idle ones). */
 export const IDLE_TIMEOUT_MS = 30_000;
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const UNSAFE_VALUE = /[\0\r\n]/;
-/** Header records already checked (see `UpstreamInit`): a provider's are checked once, not per call. */
-const checkedHeaders = new WeakSet<Record<string, string>>();
-/** Headers the client writes itself from the request. */
-const OWN_HEADERS = new Set(["host", "content-length", "transfer-encoding", "accept-encoding"]);
 
 interface Target {
   origin: string;
@@ -90,10 +84,19 @@ export class Http1Client implements UpstreamClient {
   }
 
   async request(url: string, init: UpstreamInit): Promise<UpstreamResponse> {
-    const { signal } = init;
-    signal.throwIfAborted();
+    init.signal.throwIfAborted();
     const target = this.#target(url);
     const request = requestBytes(target, init);
+    try {
+      return await this.#send(target, init, request);
+    } finally {
+      // Already done once the request is written, unless sending failed before that.
+      request.release();
+    }
+  }
+
+  async #send(target: Target, init: UpstreamInit, request: RequestBytes): Promise<Http1Response> {
+    const { signal } = init;
     for (let attempt = 1;; attempt++) {
       // The retry opens a fresh connection: the rest of the pool may have gone stale too.
       const pooled = attempt === 1 ? this.#checkout(target.origin) : undefined;
@@ -103,7 +106,7 @@ export class Http1Client implements UpstreamClient {
       let head: ResponseHead;
       try {
         try {
-          await conn.write(request);
+          await conn.write(request.bytes);
         } catch (err) {
           // A pooled connection that fails the write carried nothing of this request: it is
           // sent once more on a fresh connection. Once written, a request is never resent here
@@ -115,6 +118,7 @@ export class Http1Client implements UpstreamClient {
           }
           throw err;
         }
+        request.release();
         head = await readHead(conn, init.method);
       } catch (err) {
         signal.removeEventListener("abort", onAbort);
@@ -312,39 +316,4 @@ async function readHead(conn: Connection, method: string): Promise<ResponseHead>
     if (head.status === 101) head.keepAlive = false;
     return head;
   }
-}
-
-/** The request line, headers and body as one buffer, for one write. */
-function requestBytes(target: Target, init: UpstreamInit): Uint8Array {
-  const headers = init.headers;
-  if (!checkedHeaders.has(headers)) {
-    for (const name in headers) {
-      if (!TOKEN.test(name) || UNSAFE_VALUE.test(headers[name]!)) {
-        throw new TypeError(`invalid upstream header: ${JSON.stringify(name)}`);
-      }
-    }
-    checkedHeaders.add(headers);
-  }
-  let head = `${init.method} ${target.path} HTTP/1.1\r\nhost: ${target.host}\r\n`;
-  for (const name in headers) {
-    if (OWN_HEADERS.has(name) || (name === "x-request-id" && init.requestId !== undefined)) {
-      continue;
-    }
-    head += `${name}: ${headers[name]}\r\n`;
-  }
-  if (init.requestId !== undefined) {
-    if (UNSAFE_VALUE.test(init.requestId)) throw new TypeError("invalid upstream request id");
-    head += `x-request-id: ${init.requestId}\r\n`;
-  }
-  if (!("user-agent" in headers)) head += "user-agent: llm-gateway\r\n";
-  if (!("accept" in headers)) head += "accept: */*\r\n";
-  // Bodies are relayed as they come: a compressed one would reach clients undecoded.
-  head += "accept-encoding: identity\r\n";
-  if (init.body === undefined) return encoder.encode(head + "\r\n");
-  const body = encoder.encode(init.body);
-  const start = encoder.encode(`${head}content-length: ${body.length}\r\n\r\n`);
-  const out = new Uint8Array(start.length + body.length);
-  out.set(start);
-  out.set(body, start.length);
-  return out;
 }
