@@ -14,7 +14,7 @@ import { IdleWatch, type Watched } from "./idle_watch.ts";
 import { LinkedList, ListNode } from "./linked_list.ts";
 import type { JsonObject } from "./json.ts";
 import type { Target } from "./router.ts";
-import { relayStream, type RelaySummary } from "./stream_relay.ts";
+import { type OpenRelay, openRelay, type RelayOptions, type RelaySummary } from "./stream_relay.ts";
 
 /** One request for the executor: the parsed body is rewritten per target. */
 export interface ExecuteRequest {
@@ -31,6 +31,12 @@ export interface ExecuteRequest {
   requestId: string;
   /** Keep a stream's whole body for its summary (response middleware that reads bodies). */
   keepBody?: boolean;
+  /**
+   * Called for each streaming attempt once its request is on its way, with the body the outcome
+   * will have if this attempt serves it: the caller can build its response while the upstream
+   * thinks, instead of after its first byte. Errors it throws are ignored.
+   */
+  prepare?: (target: Target, attempt: number, body: ReadableStream<Uint8Array>) => void;
 }
 
 /** Fields every outcome carries: who served (or refused) and what was tried first. */
@@ -297,8 +303,9 @@ export function createExecutor(
       controller.abort(new ProviderError("timeout", `no answer within ${timeoutMs}ms`));
     });
     let relaying = false;
+    let summarize!: (summary: RelaySummary) => void;
     try {
-      const result = await provider.send({
+      const sending = provider.send({
         endpoint: request.endpoint,
         model,
         body: request.body,
@@ -307,8 +314,25 @@ export function createExecutor(
         requestId: request.requestId,
         signal: controller.signal,
       });
+      // A pooled connection has the request written by now: the relay is made while the
+      // upstream thinks (see openRelay).
+      const relay = request.stream
+        ? prepareRelay(target, attempts.length + 1, request, {
+          idle,
+          idleTimeoutMs: routing.stream_idle_timeout_ms,
+          label: `${provider.name}/${model}`,
+          abort: (reason) => controller.abort(reason),
+          keepBody: request.keepBody,
+          onEnd: (ended: RelaySummary) => {
+            unlink();
+            if (ended.end.kind === "failed") circuit.onFailure();
+            summarize(ended);
+          },
+        })
+        : undefined;
+      const result = await sending;
       const base = { target, attempts, contentType: result.contentType };
-      if (!request.stream) {
+      if (relay === undefined) {
         const bytes = await readAll(result, controller.signal);
         circuit.onSuccess();
         return { ...base, kind: "complete", status: result.status, body: bytes };
@@ -317,21 +341,9 @@ export function createExecutor(
       const first = await readFirst(reader, controller.signal, provider.name);
       circuit.onSuccess();
       relaying = true;
-      let summarize!: (summary: RelaySummary) => void;
       const summary = new Promise<RelaySummary>((resolve) => summarize = resolve);
-      const stream = relayStream(first, reader, {
-        idle,
-        idleTimeoutMs: routing.stream_idle_timeout_ms,
-        label: `${provider.name}/${model}`,
-        abort: (reason) => controller.abort(reason),
-        keepBody: request.keepBody,
-        onEnd: (ended: RelaySummary) => {
-          unlink();
-          if (ended.end.kind === "failed") circuit.onFailure();
-          summarize(ended);
-        },
-      });
-      return { ...base, kind: "stream", status: result.status, body: stream, summary };
+      relay.begin(first, reader);
+      return { ...base, kind: "stream", status: result.status, body: relay.stream, summary };
     } finally {
       deadlines.remove(deadline);
       if (!relaying) unlink();
@@ -351,6 +363,22 @@ export function createExecutor(
       deadlines.close();
     },
   };
+}
+
+/** Opens a streaming attempt's relay and offers its body to `request.prepare`. */
+function prepareRelay(
+  target: Target,
+  attempt: number,
+  request: ExecuteRequest,
+  options: RelayOptions,
+): OpenRelay {
+  const relay = openRelay(options);
+  try {
+    request.prepare?.(target, attempt, relay.stream);
+  } catch {
+    // Only a head start is lost: the caller builds its response from the outcome instead.
+  }
+  return relay;
 }
 
 /** An attempt or backoff wait in flight, listed for shutdown. */

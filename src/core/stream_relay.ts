@@ -1,6 +1,6 @@
 import { ProviderError } from "./errors.ts";
 import type { ChunkSource } from "./chunk_reader.ts";
-import type { IdleWatch } from "./idle_watch.ts";
+import type { IdleWatch, Watched } from "./idle_watch.ts";
 
 const encoder = new TextEncoder();
 const LF = 10;
@@ -48,7 +48,32 @@ export function relayStream(
   reader: ChunkSource,
   options: RelayOptions,
 ): ReadableStream<Uint8Array> {
-  let atEventBoundary = endsWithBlankLine(first, true);
+  const relay = openRelay(options);
+  relay.begin(first, reader);
+  return relay.stream;
+}
+
+/** A relay made before its upstream answered: `begin` starts it with the first chunk. */
+export interface OpenRelay {
+  /** The client's body; nothing is read from it before `begin`. */
+  readonly stream: ReadableStream<Uint8Array>;
+  /** Starts relaying, from `first` on; once only. */
+  begin(first: Uint8Array, reader: ChunkSource): void;
+}
+
+/**
+ * Makes a relay (see `relayStream`) before the upstream has answered. The executor builds it
+ * while the upstream thinks, so that making the stream, and the response around it, is not on
+ * the path from the upstream's first byte to the client. One never begun is simply dropped: it
+ * holds no timer, listener or connection.
+ */
+export function openRelay(options: RelayOptions): OpenRelay {
+  let reader: ChunkSource | undefined;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let begun!: () => void;
+  // The stream pulls as soon as it is made; its first pull waits here for `begin`.
+  let beginning: Promise<void> | undefined = new Promise<void>((resolve) => begun = resolve);
+  let atEventBoundary = true;
   let ended = false;
   let bytes = 0;
   // The tail is copied into one fixed buffer: a chunk may be a view into a larger read
@@ -76,33 +101,29 @@ export function relayStream(
   }
 
   const idle = options.idle;
-  const watch = idle.add(options.idleTimeoutMs, () => {
-    options.abort(
-      new ProviderError("idle_timeout", `no data for ${options.idleTimeoutMs}ms`),
-    );
-  });
+  let watch: Watched | undefined;
 
   function end(result: RelayEnd): void {
     if (ended) return;
     ended = true;
-    idle.remove(watch);
+    if (watch !== undefined) idle.remove(watch);
     options.onEnd({ end: result, bytes, tail: tail.subarray(0, tailLength), body });
   }
 
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      sent(first);
-      controller.enqueue(first);
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
     },
     async pull(controller) {
+      if (beginning !== undefined) await beginning;
       try {
-        const { done, value } = await reader.read();
+        const { done, value } = await reader!.read();
         if (done) {
           controller.close();
           end({ kind: "done" });
           return;
         }
-        idle.touch(watch);
+        idle.touch(watch!);
         atEventBoundary = endsWithBlankLine(value, atEventBoundary);
         sent(value);
         controller.enqueue(value);
@@ -119,9 +140,27 @@ export function relayStream(
     cancel(reason) {
       end({ kind: "cancelled" });
       options.abort(reason);
-      reader.cancel(reason).catch(() => {});
+      reader?.cancel(reason).catch(() => {});
     },
   });
+
+  return {
+    stream,
+    begin(first, source) {
+      if (reader !== undefined) throw new Error("relay already begun");
+      reader = source;
+      watch = idle.add(options.idleTimeoutMs, () => {
+        options.abort(
+          new ProviderError("idle_timeout", `no data for ${options.idleTimeoutMs}ms`),
+        );
+      });
+      atEventBoundary = endsWithBlankLine(first, true);
+      sent(first);
+      controller.enqueue(first);
+      beginning = undefined;
+      begun();
+    },
+  };
 }
 
 /** The SSE event that tells an OpenAI client the stream broke: `data: {"error": {...}}`. */

@@ -69,8 +69,33 @@ Deno.test("a stream that fails before its first byte falls back to the next prov
   await withGateway(twoProviders, async ({ gw, a }) => {
     a.enqueue({ type: "error", status: 503 });
     const res = await post(gw, "/v1/chat/completions", chat("a/gpt-4o", { stream: true }));
+    // The headers name the attempt that served, not the one that failed.
     assert.equal(res.headers.get("x-gateway-provider"), "b");
+    assert.equal(res.headers.get("x-gateway-model"), "gpt-4o");
+    assert.equal(res.headers.get("x-gateway-attempts"), "2");
+    assert.equal(res.headers.get("cache-control"), "no-cache");
+    assert.match(res.headers.get("x-request-id") ?? "", /^[\w.:-]+$/);
     assert.equal(contentOf(await readEvents(res)), "Hello from b");
+  });
+});
+
+Deno.test("a stream keeps its upstream's content type, whichever it sent last time", async () => {
+  await withGateway(twoProviders, async ({ gw, a }) => {
+    const types = [
+      "text/event-stream; charset=utf-8",
+      "text/event-stream; charset=utf-8",
+      "text/event-stream",
+      "text/event-stream; charset=utf-8",
+    ];
+    for (const [i, contentType] of types.entries()) {
+      a.enqueue({ type: "stream", pieces: ["n", String(i)], contentType });
+      const res = await post(gw, "/v1/chat/completions", chat("a/gpt-4o", { stream: true }));
+      assert.equal(res.headers.get("content-type"), contentType, `request ${i}`);
+      assert.equal(res.headers.get("x-gateway-provider"), "a");
+      assert.equal(res.headers.get("x-gateway-attempts"), "1");
+      assert.equal(res.headers.get("x-accel-buffering"), "no");
+      assert.equal(contentOf(await readEvents(res)), `n${i}`);
+    }
   });
 });
 

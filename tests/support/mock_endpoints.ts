@@ -81,6 +81,7 @@ function streamPlan(stream: StreamEvents, scenario: AnsweringScenario): Plan {
   const stopAt = scenario.breakAfter ?? scenario.hangAfter;
   return {
     ...base,
+    contentType: scenario.contentType ?? base.contentType,
     firstByteDelayMs: scenario.firstByteDelayMs ?? 0,
     gapMs: scenario.gapMs ?? 0,
     // Never past the last event, so a stop always happens before `[DONE]`.

@@ -55,6 +55,8 @@ export type Scenario =
     firstByteDelayMs?: number;
     breakAfter?: number;
     hangAfter?: number;
+    /** Sent as the stream's content type (OpenAI's own is "text/event-stream; charset=utf-8"). */
+    contentType?: string;
   };
 
 /** A running mock upstream. */
