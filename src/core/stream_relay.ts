@@ -69,7 +69,7 @@ export interface OpenRelay {
  */
 export function openRelay(options: RelayOptions): OpenRelay {
   let reader: ChunkSource | undefined;
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let control!: ReadableStreamDefaultController<Uint8Array>;
   let begun!: () => void;
   // The stream pulls as soon as it is made; its first pull waits here for `begin`.
   let beginning: Promise<void> | undefined = new Promise<void>((resolve) => begun = resolve);
@@ -111,8 +111,8 @@ export function openRelay(options: RelayOptions): OpenRelay {
   }
 
   const stream = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c;
+    start(controller) {
+      control = controller;
     },
     async pull(controller) {
       if (beginning !== undefined) await beginning;
@@ -156,7 +156,7 @@ export function openRelay(options: RelayOptions): OpenRelay {
       });
       atEventBoundary = endsWithBlankLine(first, true);
       sent(first);
-      controller.enqueue(first);
+      control.enqueue(first);
       beginning = undefined;
       begun();
     },

@@ -63,7 +63,7 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
       requestId: ctx.requestId,
       keepBody,
       // The usage filter wraps the body in another stream: nothing to prepare then.
-      prepare: stripUsage ? undefined : (target, attempt, stream) => {
+      prepare: !routed.stream || stripUsage ? undefined : (target, attempt, stream) => {
         const type = streamTypes.get(target.provider.name) ?? SSE_TYPE;
         const headers = servedHeaders(ctx, type, target.provider.name, target.model, attempt, true);
         prepared = { body: stream, type, response: new Response(stream, { headers }) };
