@@ -2,7 +2,7 @@ import type { ChunkSource } from "../../core/chunk_reader.ts";
 import { BodyReader } from "./body.ts";
 import { Connection, MAX_HEAD_BYTES } from "./connection.ts";
 import { headEnd, HttpProtocolError, parseHead, type ResponseHead } from "./head.ts";
-import { type RequestBytes, requestBytes } from "./request.ts";
+import { type RequestBytes, requestBytes, type RequestTarget } from "./request.ts";
 
 /**
  * One upstream request: lowercase header names, a text body (sent with its length) or none. A
@@ -56,15 +56,11 @@ export const IDLE_TIMEOUT_MS = 30_000;
 
 const decoder = new TextDecoder();
 
-interface Target {
+interface Target extends RequestTarget {
   origin: string;
   hostname: string;
   port: number;
   tls: boolean;
-  /** `host` header value. */
-  host: string;
-  /** Path and query, as sent on the request line. */
-  path: string;
 }
 
 /**

@@ -51,9 +51,11 @@ const CR = 13;
 const LF = 10;
 const SP = 32;
 const HTAB = 9;
-const INVALID_VALUE = /[\0\r\n]/;
+/** A header field name (RFC 9110 token). */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What a header field value must not contain, in either direction. */
+export const UNSAFE_VALUE = /[\0\r\n]/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: |$)/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const DIGITS = /^\d{1,15}$/;
 const decoder = new TextDecoder();
 
@@ -119,7 +121,7 @@ function trimOws(text: string): string {
  */
 function fieldValue(name: string, text: string): string {
   const value = trimWhere(text, isHttpSpace);
-  if (INVALID_VALUE.test(value)) throw new HttpProtocolError(`invalid value for header ${name}`);
+  if (UNSAFE_VALUE.test(value)) throw new HttpProtocolError(`invalid value for header ${name}`);
   return value;
 }
 

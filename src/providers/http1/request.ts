@@ -1,4 +1,5 @@
 import type { UpstreamInit } from "./client.ts";
+import { TOKEN, UNSAFE_VALUE } from "./head.ts";
 
 /** Where an upstream request goes, as the request line and `host` header need it. */
 export interface RequestTarget {
@@ -15,8 +16,6 @@ export interface RequestBytes {
 }
 
 const encoder = new TextEncoder();
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const UNSAFE_VALUE = /[\0\r\n]/;
 /** Header records already checked (see `UpstreamInit`): a provider's are checked once, not per call. */
 const checkedHeaders = new WeakSet<Record<string, string>>();
 /** Headers the client writes itself from the request. */
