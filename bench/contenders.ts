@@ -56,6 +56,14 @@ providers:
   return path;
 }
 
+/** The `--v8-flags=...` argument of `deno task start`, read from deno.json. */
+export function shippedV8Flags(): string {
+  const tasks = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)).tasks;
+  const flags = /--v8-flags=\S+/.exec(String(tasks?.start ?? ""));
+  if (flags === null) throw new Error("deno.json's start task has no --v8-flags");
+  return flags[0];
+}
+
 /** The command line that runs the gateway as `deno task start` does. */
 export function gatewayArgv(config: string, port: number): string[] {
   return [
@@ -64,7 +72,7 @@ export function gatewayArgv(config: string, port: number): string[] {
     "--allow-net",
     "--allow-env",
     "--allow-read",
-    "--v8-flags=--expose-gc",
+    shippedV8Flags(),
     `${ROOT}main.ts`,
     "--config",
     config,
