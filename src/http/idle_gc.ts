@@ -2,12 +2,8 @@ import type { RequestObserver } from "./entry.ts";
 
 /** How often an idle check runs while there has been traffic since the last collection. */
 export const IDLE_CHECK_MS = 5_000;
-/**
- * Heap growth since the last collection that makes a quiet gateway collect: a spike, well above
- * the working set a steady load leaves (measured: the heap grows by about 60 MB under a 32-connection
- * load and stays there), so that an ordinary lull keeps V8's optimised code (see `IdleCollector`).
- */
-export const IDLE_GC_GROWTH_BYTES = 128 * 1024 * 1024;
+/** Heap growth since the last collection that makes a quiet gateway collect. */
+export const IDLE_GC_GROWTH_BYTES = 16 * 1024 * 1024;
 
 /** V8's `gc()` as `--v8-flags=--expose-gc` installs it (its options are V8's). */
 export type GcFunction = (options?: { type?: "major"; flavor?: "last-resort" }) => void;
@@ -25,18 +21,21 @@ export interface IdleCollectorOptions {
 }
 
 /**
- * Gives memory back after a spike. Once nothing has been in flight and no request has arrived for
- * a whole check (5-10 s), and the heap has grown by `IDLE_GC_GROWTH_BYTES` since the last
- * collection, this runs V8's last-resort collection: a pause of a few tens of ms, taken only when
- * no request waits.
+ * Gives memory back after a busy period. V8 grows its young generation under load and shrinks it
+ * only in a collection made to reduce memory, which its memory reducer starts after old-generation
+ * collections. A gateway that promotes almost nothing under load has few of those, so after a
+ * load its resident memory could stay at the loaded size indefinitely (measured: 98 MB before a
+ * 60 s load, 143 MB 30 s after it). Once nothing has been in flight and no request has arrived for
+ * a whole check (5-10 s), and the heap has grown by 16 MB since the last collection, this runs
+ * V8's last-resort collection: a pause of a few tens of ms, taken only when no request waits.
  *
- * It leaves the working set of a steady load alone on purpose. Any full collection made while the
- * gateway is quiet throws away V8's optimised code for the request path, and the next requests run
- * slower until it is compiled again (measured after 12 s of quiet: 100-190 functions recompiled,
- * and 3,500-4,800 requests/s in the first second against 5,000-6,200 without the collection). V8's
- * own memory reducer does the same, so the tasks turn it off (`--no-memory-reducer`). A load's
- * working set (about 150 MB resident here) therefore stays until the next load reuses it, and
- * only a spike beyond it, such as thousands of open streams, is given back.
+ * It has a second cost: any full collection made while the gateway is quiet throws away V8's
+ * optimised code for the request path (V8's own memory reducer does too), and the next burst runs
+ * slower until it is compiled again. Measured after 12 s of quiet: 100-190 functions recompiled,
+ * and 3,500-4,800 requests/s in the first second against 5,000-6,200 with no collection. Keeping
+ * a load's working set instead (no collection under 128 MB of growth, `--no-memory-reducer`) was
+ * tried at 0b295be: faster after every lull, but memory no longer came back after a load (soak
+ * 1 of its bench run: 98 -> 146 MB), so it was reverted.
  *
  * Per request it costs two counter updates; its interval runs only between a request and the
  * next quiet check.

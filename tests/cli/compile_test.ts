@@ -22,7 +22,7 @@ async function compile(output: string): Promise<{ ok: boolean; stderr: string }>
       "--allow-net",
       "--allow-env",
       "--allow-read",
-      "--v8-flags=--expose-gc,--no-memory-reducer",
+      "--v8-flags=--expose-gc",
       "--config",
       DENO_JSON,
       "--output",
