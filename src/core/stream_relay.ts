@@ -24,7 +24,7 @@ export interface RelaySummary {
   body?: Uint8Array[];
 }
 
-/** Options for `relayStream`. */
+/** Options for `openRelay`. */
 export interface RelayOptions {
   idle: IdleWatch;
   idleTimeoutMs: number;
@@ -38,21 +38,6 @@ export interface RelayOptions {
   label: string;
 }
 
-/**
- * Relays an upstream SSE body to the client chunk by chunk, as it arrives.
- * A failure after the first byte cannot fall back any more, so it ends the stream with an
- * OpenAI-shaped error event rather than a clean-looking end.
- */
-export function relayStream(
-  first: Uint8Array,
-  reader: ChunkSource,
-  options: RelayOptions,
-): ReadableStream<Uint8Array> {
-  const relay = openRelay(options);
-  relay.begin(first, reader);
-  return relay.stream;
-}
-
 /** A relay made before its upstream answered: `begin` starts it with the first chunk. */
 export interface OpenRelay {
   /** The client's body; nothing is read from it before `begin`. */
@@ -62,10 +47,14 @@ export interface OpenRelay {
 }
 
 /**
- * Makes a relay (see `relayStream`) before the upstream has answered. The executor builds it
- * while the upstream thinks, so that making the stream, and the response around it, is not on
- * the path from the upstream's first byte to the client. One never begun is simply dropped: it
- * holds no timer, listener or connection.
+ * Relays an upstream SSE body to the client chunk by chunk, as it arrives. A failure after the
+ * first byte cannot fall back any more, so it ends the stream with an OpenAI-shaped error event
+ * rather than a clean-looking end.
+ *
+ * The relay is made before the upstream has answered: the executor builds it while the upstream
+ * thinks, so that making the stream, and the response around it, is not on the path from the
+ * upstream's first byte to the client. One never begun is simply dropped: it holds no timer,
+ * listener or connection.
  */
 export function openRelay(options: RelayOptions): OpenRelay {
   let reader: ChunkSource | undefined;
