@@ -1,8 +1,9 @@
+import { getHeapSpaceStatistics } from "node:v8";
 import type { RequestObserver } from "./entry.ts";
 
 /** How often an idle check runs while there has been traffic since the last collection. */
 export const IDLE_CHECK_MS = 5_000;
-/** Heap growth since the last collection that makes a quiet gateway collect. */
+/** Old-generation growth since the last collection that makes a quiet gateway collect. */
 export const IDLE_GC_GROWTH_BYTES = 16 * 1024 * 1024;
 
 /** V8's `gc()` as `--v8-flags=--expose-gc` installs it (its options are V8's). */
@@ -12,7 +13,7 @@ export type GcFunction = (options?: { type?: "major"; flavor?: "last-resort" }) 
 export interface IdleCollectorOptions {
   /** V8's `gc` (see `exposedGc`). */
   gc: GcFunction;
-  /** V8 heap size now, bytes. */
+  /** The heap size the growth is measured on, bytes (default `oldGenerationBytes`). */
   heapBytes?: () => number;
   checkMs?: number;
   growthBytes?: number;
@@ -21,23 +22,22 @@ export interface IdleCollectorOptions {
 }
 
 /**
- * Gives memory back after a busy period. V8 grows its young generation under load and shrinks it
- * only in a collection made to reduce memory, which its memory reducer starts after old-generation
- * collections. A gateway that promotes almost nothing under load has few of those, so after a
- * load its resident memory could stay at the loaded size indefinitely (measured: 98 MB before a
- * 60 s load, 143 MB 30 s after it). Once nothing has been in flight and no request has arrived for
- * a whole check (5-10 s), and the heap has grown by 16 MB since the last collection, this runs
- * V8's last-resort collection: a pause of a few tens of ms, taken only when no request waits.
+ * Gives memory back after a spike: thousands of streams held open, large bodies. Once nothing has
+ * been in flight and no request has arrived for a whole check (5-10 s), and V8's old generation has
+ * grown by 16 MB since the last collection, this runs V8's last-resort collection: a pause of a few
+ * tens of ms, taken only when no request waits.
  *
- * It has a second cost: any full collection made while the gateway is quiet throws away V8's
- * optimised code for the request path (V8's own memory reducer does too), and the next burst runs
- * slower until it is compiled again. With no request in flight, the hidden classes of per-request
- * objects die in the collection, and V8 deoptimises the code that refers to them ("embedded weak
- * objects cleared" under `--trace-deopt`). Measured after 12 s of quiet: 100-170 functions recompiled,
- * and 3,500-4,800 requests/s in the first second against 5,000-9,100 with no collection. Keeping
- * a load's working set instead (no collection under 128 MB of growth, `--no-memory-reducer`) was
- * tried at 0b295be: faster after every lull, but memory no longer came back after a load (soak
- * 1 of its bench run: 98 -> 146 MB), so it was reverted.
+ * It measures the old generation only. The young generation is where a load's short-lived objects
+ * go, and the tasks pin its size (`--min-semi-space-size` = `--max-semi-space-size` = 16 MB, with
+ * V8's memory reducer off): it takes its full size under the first load and keeps it, so a load
+ * adds nothing there to give back, and memory after a load stays where it was before it. Giving it
+ * back after each load would cost more than the memory is worth: any full collection made while the
+ * gateway is quiet throws away V8's optimised code for the request path. With no request in flight,
+ * the hidden classes of per-request objects die in the collection, and V8 deoptimises the code
+ * that refers to them ("embedded weak objects cleared" under `--trace-deopt`). Measured after 12 s
+ * of quiet: 100-200 functions recompiled and 3,500-4,900 requests/s in the first second, against
+ * 9-23 recompiled and 5,000-9,100 requests/s with no full collection. A steady load's old
+ * generation grows by a few MB; held streams grow it by hundreds.
  *
  * Per request it costs two counter updates; its interval runs only between a request and the
  * next quiet check.
@@ -56,7 +56,7 @@ export class IdleCollector implements RequestObserver {
 
   constructor(options: IdleCollectorOptions) {
     this.#gc = options.gc;
-    this.#heapBytes = options.heapBytes ?? (() => Deno.memoryUsage().heapTotal);
+    this.#heapBytes = options.heapBytes ?? oldGenerationBytes;
     this.#checkMs = options.checkMs ?? IDLE_CHECK_MS;
     this.#growthBytes = options.growthBytes ?? IDLE_GC_GROWTH_BYTES;
     this.#onCollect = options.onCollect;
@@ -105,6 +105,15 @@ export class IdleCollector implements RequestObserver {
       this.#base = before;
     }
   }
+}
+
+/** Bytes V8 holds for everything but the young generation (its `new_` spaces). */
+export function oldGenerationBytes(): number {
+  let bytes = 0;
+  for (const space of getHeapSpaceStatistics()) {
+    if (!space.space_name.startsWith("new_")) bytes += space.space_size;
+  }
+  return bytes;
 }
 
 /** V8's `gc` when the process was started with `--v8-flags=--expose-gc`, else undefined. */

@@ -14,6 +14,14 @@ function runtimeUnreachable(stderr: string): boolean {
   return FETCHING_RUNTIME.test(stderr) && NETWORK_FAILURE.test(stderr);
 }
 
+/** The `--v8-flags=...` of deno.json's compile task. */
+async function compileV8Flags(): Promise<string> {
+  const task = String(JSON.parse(await Deno.readTextFile(DENO_JSON)).tasks.compile);
+  const flags = /--v8-flags=\S+/.exec(task);
+  assert.ok(flags, "deno.json's compile task sets --v8-flags");
+  return flags[0];
+}
+
 /** Runs the same `deno compile` as the project's compile task, writing the binary to `output`. */
 async function compile(output: string): Promise<{ ok: boolean; stderr: string }> {
   const result = await new Deno.Command(Deno.execPath(), {
@@ -22,7 +30,7 @@ async function compile(output: string): Promise<{ ok: boolean; stderr: string }>
       "--allow-net",
       "--allow-env",
       "--allow-read",
-      "--v8-flags=--expose-gc",
+      await compileV8Flags(),
       "--config",
       DENO_JSON,
       "--output",

@@ -74,3 +74,67 @@ Deno.test("a quiet gateway whose heap barely grew is left alone", async () => {
   await until(() => !collector.watching);
   assert.equal(calls.length, 1);
 });
+
+/** The `--v8-flags=...` the start task runs the gateway with. */
+async function shippedV8Flags(): Promise<string> {
+  const denoJson = new URL("../../deno.json", import.meta.url);
+  const start = String(JSON.parse(await Deno.readTextFile(denoJson)).tasks.start);
+  const flags = /--v8-flags=\S+/.exec(start);
+  assert.ok(flags, "deno.json's start task sets --v8-flags");
+  return flags[0];
+}
+
+Deno.test("with the shipped V8 flags, a load's garbage leaves nothing to collect, a held spike is collected", async () => {
+  const module = new URL("../../src/http/idle_gc.ts", import.meta.url).href;
+  // A real collector on V8's real heap. First a load: 3 million short-lived objects, which must
+  // not make a quiet gateway collect (a collection throws away the optimised code). Then a spike:
+  // 64 MB held long enough to reach the old generation, then let go, which must be given back.
+  const script = await Deno.makeTempFile({ suffix: ".ts" });
+  await Deno.writeTextFile(
+    script,
+    `import { exposedGc, IdleCollector } from "${module}";
+const reports: number[] = [];
+const collector = new IdleCollector({
+  gc: exposedGc()!,
+  checkMs: 20,
+  onCollect: (r) => reports.push(r.beforeBytes - r.afterBytes),
+});
+const quiet = async () => {
+  while (collector.watching) await new Promise((resolve) => setTimeout(resolve, 5));
+};
+let sink = 0;
+collector.start();
+for (let i = 0; i < 3_000_000; i++) {
+  const o = { n: i, pair: [i, i + 1], s: "x" + i };
+  sink += o.pair.length + o.s.length;
+}
+collector.end();
+await quiet();
+const afterLoad = reports.length;
+collector.start();
+let held: number[][] | null = [];
+for (let i = 0; i < 8_000; i++) held.push(new Array(1_000).fill(i));
+for (let i = 0; i < 1_000_000; i++) sink += [i].length;
+sink += held.length;
+held = null;
+collector.end();
+await quiet();
+console.log(JSON.stringify({ afterLoad, afterSpike: reports.length, freedMb: (reports[0] ?? 0) / 1048576, sink }));
+`,
+  );
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-config", await shippedV8Flags(), script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    const result = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.equal(result.afterLoad, 0, "the load's garbage made the quiet gateway collect");
+    assert.equal(result.afterSpike, 1, "the spike was not collected");
+    assert.ok(result.freedMb >= 32, `the collection gave back ${result.freedMb} MB`);
+  } finally {
+    await Deno.remove(script);
+  }
+});
