@@ -3,11 +3,15 @@ import { type GcFunction, IdleCollector } from "../../src/http/idle_gc.ts";
 
 const MB = 1024 * 1024;
 
-/** A collector on a fake heap: `gc` shrinks it back to `floor`; checks run every millisecond. */
+/**
+ * A collector on a fake heap: a full `gc` shrinks it back to `floor`, a young one leaves it (the
+ * fake heap is all old generation); checks run every millisecond. `calls` lists the full ones.
+ */
 function setup(growthBytes = 16 * MB) {
   const heap = { bytes: 40 * MB, floor: 20 * MB };
   const calls: unknown[] = [];
   const gc: GcFunction = (options) => {
+    if (options?.type === "minor") return;
     calls.push(options);
     heap.bytes = heap.floor;
   };
@@ -137,4 +141,22 @@ console.log(JSON.stringify({ afterLoad, afterSpike: reports.length, freedMb: (re
   } finally {
     await Deno.remove(script);
   }
+});
+
+Deno.test("garbage a young-generation collection clears does not count as growth", async () => {
+  const heap = { old: 30 * MB, young: 0 };
+  const calls: unknown[] = [];
+  const collector = new IdleCollector({
+    gc: (options) => {
+      calls.push(options);
+      heap.young = 0;
+    },
+    heapBytes: () => heap.old + heap.young,
+    checkMs: 1,
+  });
+  collector.start();
+  collector.end();
+  heap.young = 40 * MB; // a load's short-lived objects, still in the young generation
+  await until(() => !collector.watching);
+  assert.deepEqual(calls, [{ type: "minor" }]);
 });
