@@ -1,6 +1,14 @@
 // `deno task compile` produces a standalone binary that behaves like `deno run main.ts`.
 import assert from "node:assert/strict";
-import { DENO_JSON, MAIN_TS, PROJECT_ROOT, runCli, testdata, withTempDir } from "./cli_support.ts";
+import {
+  DENO_JSON,
+  MAIN_TS,
+  PROJECT_ROOT,
+  runCli,
+  taskV8Flags,
+  testdata,
+  withTempDir,
+} from "./cli_support.ts";
 
 const COMPILE_TIMEOUT_MS = 120_000;
 /** `deno compile` was fetching its runtime (denort) when it failed... */
@@ -14,14 +22,6 @@ function runtimeUnreachable(stderr: string): boolean {
   return FETCHING_RUNTIME.test(stderr) && NETWORK_FAILURE.test(stderr);
 }
 
-/** The `--v8-flags=...` of deno.json's compile task. */
-async function compileV8Flags(): Promise<string> {
-  const task = String(JSON.parse(await Deno.readTextFile(DENO_JSON)).tasks.compile);
-  const flags = /--v8-flags=\S+/.exec(task);
-  assert.ok(flags, "deno.json's compile task sets --v8-flags");
-  return flags[0];
-}
-
 /** Runs the same `deno compile` as the project's compile task, writing the binary to `output`. */
 async function compile(output: string): Promise<{ ok: boolean; stderr: string }> {
   const result = await new Deno.Command(Deno.execPath(), {
@@ -30,7 +30,7 @@ async function compile(output: string): Promise<{ ok: boolean; stderr: string }>
       "--allow-net",
       "--allow-env",
       "--allow-read",
-      await compileV8Flags(),
+      await taskV8Flags("compile"),
       "--config",
       DENO_JSON,
       "--output",

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type GcFunction, IdleCollector } from "../../src/http/idle_gc.ts";
+import { taskV8Flags } from "../cli/cli_support.ts";
 
 const MB = 1024 * 1024;
 
@@ -79,15 +80,6 @@ Deno.test("a quiet gateway whose heap barely grew is left alone", async () => {
   assert.equal(calls.length, 1);
 });
 
-/** The `--v8-flags=...` the start task runs the gateway with. */
-async function shippedV8Flags(): Promise<string> {
-  const denoJson = new URL("../../deno.json", import.meta.url);
-  const start = String(JSON.parse(await Deno.readTextFile(denoJson)).tasks.start);
-  const flags = /--v8-flags=\S+/.exec(start);
-  assert.ok(flags, "deno.json's start task sets --v8-flags");
-  return flags[0];
-}
-
 Deno.test("with the shipped V8 flags, a load's garbage leaves nothing to collect, a held spike is collected", async () => {
   const module = new URL("../../src/http/idle_gc.ts", import.meta.url).href;
   // A real collector on V8's real heap. First a load: 3 million short-lived objects, which must
@@ -128,7 +120,7 @@ console.log(JSON.stringify({ afterLoad, afterSpike: reports.length, freedMb: (re
   );
   try {
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-config", await shippedV8Flags(), script],
+      args: ["run", "--no-config", await taskV8Flags("start"), script],
       stdout: "piped",
       stderr: "piped",
     }).output();
