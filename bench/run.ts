@@ -15,6 +15,7 @@ import {
   startServer,
   writeGatewayConfig,
 } from "./contenders.ts";
+import { renderSteal, StealSampler, type StealSummary } from "./host.ts";
 import { killAll, rssMb, sleep, stopAll } from "./procs.ts";
 import { heading, mb, table, type TargetCheck, targetTable } from "./report.ts";
 import { round } from "./stats.ts";
@@ -69,6 +70,11 @@ export interface BenchReport {
   soak: SoakResult | null;
   concurrency: HoldTestResult | null;
   gateway_log: LogResult;
+  /** CPU steal per section, and over the whole run (null where /proc/stat is not there). */
+  host_steal: Record<
+    "run" | "throughput" | "streaming" | "soak" | "concurrency",
+    StealSummary | null
+  >;
   targets: TargetCheck[];
 }
 
@@ -236,6 +242,21 @@ async function run(flags: BenchFlags, tmp: string): Promise<BenchReport> {
     console.log(part.text);
     checks.push(...part.checks);
   };
+  const sampler = new StealSampler();
+  sampler.start();
+  const runStart = performance.now();
+  const steal: BenchReport["host_steal"] = {
+    run: null,
+    throughput: null,
+    streaming: null,
+    soak: null,
+    concurrency: null,
+  };
+  /** The steal since `from`, kept as `section`'s and printed under it. */
+  const showSteal = (section: keyof BenchReport["host_steal"], from: number) => {
+    steal[section] = sampler.between(from, performance.now());
+    console.log(renderSteal(steal[section]));
+  };
 
   progress("starting the mock upstream and the baseline");
   const mock = await startMock(tmp);
@@ -257,6 +278,7 @@ async function run(flags: BenchFlags, tmp: string): Promise<BenchReport> {
   };
 
   progress(`non-streaming load (${flags.rounds} x 3 x ${flags.duration} s, plus warm-up)`);
+  const throughputStart = performance.now();
   const throughput = await measureThroughput(
     { urls, pids: { baseline: baseline.proc.pid, gateway: gateway.proc.pid } },
     {
@@ -267,6 +289,7 @@ async function run(flags: BenchFlags, tmp: string): Promise<BenchReport> {
     },
   );
   show(renderThroughput(throughput));
+  showSteal("throughput", throughputStart);
   await sleep(REST_MS);
   const memory = memoryResult(idle, throughput, {
     gateway: rssMb(gateway.proc.pid),
@@ -278,6 +301,7 @@ async function run(flags: BenchFlags, tmp: string): Promise<BenchReport> {
   progress(
     `streaming probe (${flags.latencyStreams} streams x ${flags.rounds} x 2 arrival patterns x 3)`,
   );
+  const streamingStart = performance.now();
   const streaming = await measureStreaming(urls, {
     streams: flags.latencyStreams,
     concurrency: LATENCY_CONCURRENCY,
@@ -286,17 +310,20 @@ async function run(flags: BenchFlags, tmp: string): Promise<BenchReport> {
     rounds: flags.rounds,
   });
   show(renderStreaming(streaming));
+  showSteal("streaming", streamingStart);
   await drainLog(gateway.output, gatewayLog);
 
   let soak: SoakResult | null = null;
   if (flags.soak > 0) {
     progress(`soak (${flags.soakRuns} x ${flags.soak} s + rest)`);
+    const soakStart = performance.now();
     soak = await measureSoak(gateway, {
       durationS: flags.soak,
       runs: flags.soakRuns,
       connections: flags.connections,
     });
     show(renderSoak(soak));
+    showSteal("soak", soakStart);
     await drainLog(gateway.output, gatewayLog);
   }
   await gateway.proc.stop();
@@ -304,8 +331,10 @@ async function run(flags: BenchFlags, tmp: string): Promise<BenchReport> {
 
   let concurrency: HoldTestResult | null = null;
   if (flags.streams > 0) {
+    const holdStart = performance.now();
     concurrency = await holdStreams(flags, tmp, { config, upstream: mock.url, log: gatewayLog });
     show(renderHold(concurrency));
+    showSteal("concurrency", holdStart);
   }
 
   console.log(heading("Gateway log (info level, JSON lines, to a file)"));
@@ -314,6 +343,8 @@ async function run(flags: BenchFlags, tmp: string): Promise<BenchReport> {
       `${gatewayLog.access_lines_seen ? "yes" : "NO"}; ~${gatewayLog.avg_line_bytes ?? "n/a"} ` +
       "bytes per access line",
   );
+  sampler.stop();
+  steal.run = sampler.between(runStart, performance.now());
   console.log(heading("Targets"));
   console.log(targetTable(checks));
   const failed = checks.filter((c) => c.pass === false).length;
@@ -334,6 +365,7 @@ async function run(flags: BenchFlags, tmp: string): Promise<BenchReport> {
     soak,
     concurrency,
     gateway_log: gatewayLog,
+    host_steal: steal,
     targets: checks,
   };
 }
