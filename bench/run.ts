@@ -299,7 +299,8 @@ async function run(flags: BenchFlags, tmp: string): Promise<BenchReport> {
   await drainLog(gateway.output, gatewayLog);
 
   progress(
-    `streaming probe (${flags.latencyStreams} streams x ${flags.rounds} x 2 arrival patterns x 3)`,
+    `streaming probe (${flags.latencyStreams} streams x ${flags.rounds} x 2 arrival patterns x 3, ` +
+      "after a warm-up)",
   );
   const streamingStart = performance.now();
   const streaming = await measureStreaming(urls, {
@@ -308,6 +309,7 @@ async function run(flags: BenchFlags, tmp: string): Promise<BenchReport> {
     chunks: LATENCY_CHUNKS,
     gapMs: LATENCY_GAP_MS,
     rounds: flags.rounds,
+    warmupStreams: flags.quick ? 20 : 100,
   });
   show(renderStreaming(streaming));
   showSteal("streaming", streamingStart);

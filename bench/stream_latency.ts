@@ -11,6 +11,8 @@ export interface LatencySummary {
   failed: number;
   ttfc_p50_ms: number | null;
   ttfc_p99_ms: number | null;
+  /** Time to first chunk at p50 in each round, in the order they ran. */
+  ttfc_p50_per_round_ms: (number | null)[];
   gap_p50_ms: number | null;
   gap_p99_ms: number | null;
   gap_max_ms: number | null;
@@ -39,6 +41,13 @@ export interface ArrivalsResult {
   added_ttfc_ms: AddedTtfc;
 }
 
+/** Streams run against each contender before the rounds, and not counted in them. */
+export interface StreamingWarmup {
+  streams: number;
+  /** Their time to first chunk at p50: what the first streams of a quiet process cost. */
+  ttfc_p50_ms: Record<Contender, number | null>;
+}
+
 /** The streaming section's data. */
 export interface StreamingResult {
   chunks: number;
@@ -46,6 +55,7 @@ export interface StreamingResult {
   streams_per_round: number;
   concurrency: number;
   rounds: number;
+  warmup: StreamingWarmup;
   /**
    * Streams arriving one at a time, spread over a stream's length, while `concurrency` stay open:
    * what independent clients do, and what the time-to-first-chunk target is checked on.
@@ -92,7 +102,14 @@ export async function runProbe(args: readonly string[]): Promise<unknown> {
  */
 export async function measureStreaming(
   urls: Record<Contender, string>,
-  options: { streams: number; concurrency: number; chunks: number; gapMs: number; rounds: number },
+  options: {
+    streams: number;
+    concurrency: number;
+    chunks: number;
+    gapMs: number;
+    rounds: number;
+    warmupStreams: number;
+  },
 ): Promise<StreamingResult> {
   const empty = () =>
     Object.fromEntries(CONTENDERS.map((c) => [c, [] as LatencyResult[]])) as Record<
@@ -103,27 +120,42 @@ export async function measureStreaming(
     spread: empty(),
     burst: empty(),
   };
+  const probe = async (contender: Contender, arrivals: Arrivals, streams: number) => {
+    const result = await runProbe([
+      "latency",
+      "--url",
+      `${urls[contender]}/v1/chat/completions`,
+      "--streams",
+      String(streams),
+      "--concurrency",
+      String(options.concurrency),
+      "--chunks",
+      String(options.chunks),
+      "--gap-ms",
+      String(options.gapMs),
+      "--arrivals",
+      arrivals,
+    ]) as LatencyResult;
+    await sleep(500);
+    return result;
+  };
+  // As the non-streaming load has its warm-up, the streams have theirs: a contender's first
+  // streams compile its streaming path (the load before used none of it). Reported, not counted.
+  const warmup = Object.fromEntries(CONTENDERS.map((c) => [c, null])) as Record<
+    Contender,
+    number | null
+  >;
+  if (options.warmupStreams > 0) {
+    for (const contender of CONTENDERS) {
+      const result = await probe(contender, "spread", options.warmupStreams);
+      warmup[contender] = round(percentile(result.ttfc_ms, 50), 3);
+    }
+  }
   for (let round = 0; round < options.rounds; round++) {
     const order = CONTENDERS.map((_, i) => CONTENDERS[(i + round) % CONTENDERS.length]!);
     for (const arrivals of ARRIVALS) {
       for (const contender of order) {
-        const result = await runProbe([
-          "latency",
-          "--url",
-          `${urls[contender]}/v1/chat/completions`,
-          "--streams",
-          String(options.streams),
-          "--concurrency",
-          String(options.concurrency),
-          "--chunks",
-          String(options.chunks),
-          "--gap-ms",
-          String(options.gapMs),
-          "--arrivals",
-          arrivals,
-        ]) as LatencyResult;
-        pooled[arrivals][contender].push(result);
-        await sleep(500);
+        pooled[arrivals][contender].push(await probe(contender, arrivals, options.streams));
       }
     }
   }
@@ -149,6 +181,7 @@ export async function measureStreaming(
     streams_per_round: options.streams,
     concurrency: options.concurrency,
     rounds: options.rounds,
+    warmup: { streams: options.warmupStreams, ttfc_p50_ms: warmup },
     spread: pattern("spread"),
     burst: pattern("burst"),
   };
@@ -162,6 +195,7 @@ function summarize(results: readonly LatencyResult[], gapMs: number): LatencySum
     failed: results.reduce((n, r) => n + r.failed, 0),
     ttfc_p50_ms: round(percentile(ttfc, 50), 3),
     ttfc_p99_ms: round(percentile(ttfc, 99), 3),
+    ttfc_p50_per_round_ms: results.map((r) => round(percentile(r.ttfc_ms, 50), 3)),
     gap_p50_ms: round(percentile(gaps, 50), 3),
     gap_p99_ms: round(percentile(gaps, 99), 3),
     gap_max_ms: round(percentile(gaps, 100), 3),
@@ -263,6 +297,16 @@ export function renderStreaming(r: StreamingResult): { text: string; checks: Tar
       rows,
     ),
     "TTFC: request written -> first SSE event read, on a fresh connection (raw HTTP/1.1 probe).",
+    `TTFC p50 per round (spread): ${
+      CONTENDERS.map((c) => `${c} ${r.spread.per[c].ttfc_p50_per_round_ms.map(ms).join(", ")}`)
+        .join("; ")
+    }.`,
+    r.warmup.streams > 0
+      ? `warm-up, not counted: ${r.warmup.streams} spread streams per contender before the ` +
+        `rounds; their TTFC p50: ${
+          CONTENDERS.map((c) => `${c} ${ms(r.warmup.ttfc_p50_ms[c])}`).join(", ")
+        }.`
+      : "no warm-up: the first round includes each contender's first streams.",
     `spread: each of the ${r.concurrency} clients starts its first stream 1/${r.concurrency} of a ` +
     "stream's length after the one before, and its next one when its last ends: streams arrive " +
     "one at a time, as from independent clients.",
