@@ -88,14 +88,22 @@ export async function measureSoak(
       series,
     });
   }
-  const first = Math.max(runs[0]?.before_mb ?? NaN, runs[0]?.after_mb ?? NaN);
-  const last = runs.at(-1)?.after_mb ?? NaN;
   return {
     connections: options.connections,
     rest_s: REST_MS / 1000,
     runs,
-    growth_ratio: runs.length > 1 ? round(last / first, 3) : null,
+    growth_ratio: growthRatio(runs),
   };
+}
+
+/** See `SoakResult.growth_ratio`; null with fewer than two runs. */
+export function growthRatio(
+  runs: readonly Pick<SoakRun, "before_mb" | "after_mb">[],
+): number | null {
+  if (runs.length < 2) return null;
+  const first = Math.max(runs[0]!.before_mb ?? NaN, runs[0]!.after_mb ?? NaN);
+  const last = runs.at(-1)!.after_mb ?? NaN;
+  return round(last / first, 3);
 }
 
 /** The soak section of the report. */
