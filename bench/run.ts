@@ -81,6 +81,8 @@ export interface BenchReport {
 const LATENCY_CONCURRENCY = 10;
 const LATENCY_CHUNKS = 20;
 const LATENCY_GAP_MS = 20;
+/** Spread streams per contender before the counted rounds (a fifth of that with --quick). */
+const LATENCY_WARMUP_STREAMS = 100;
 const REST_MS = 5000;
 
 function progress(message: string): void {
@@ -309,7 +311,7 @@ async function run(flags: BenchFlags, tmp: string): Promise<BenchReport> {
     chunks: LATENCY_CHUNKS,
     gapMs: LATENCY_GAP_MS,
     rounds: flags.rounds,
-    warmupStreams: flags.quick ? 20 : 100,
+    warmupStreams: flags.quick ? LATENCY_WARMUP_STREAMS / 5 : LATENCY_WARMUP_STREAMS,
   });
   show(renderStreaming(streaming));
   showSteal("streaming", streamingStart);

@@ -298,7 +298,9 @@ export function renderStreaming(r: StreamingResult): { text: string; checks: Tar
     ),
     "TTFC: request written -> first SSE event read, on a fresh connection (raw HTTP/1.1 probe).",
     `TTFC p50 per round (spread): ${
-      CONTENDERS.map((c) => `${c} ${r.spread.per[c].ttfc_p50_per_round_ms.map(ms).join(", ")}`)
+      CONTENDERS.map((c) =>
+        `${c} ${r.spread.per[c].ttfc_p50_per_round_ms.map((v) => ms(v)).join(", ")}`
+      )
         .join("; ")
     }.`,
     r.warmup.streams > 0
