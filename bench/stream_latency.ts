@@ -141,10 +141,7 @@ export async function measureStreaming(
   };
   // As the non-streaming load has its warm-up, the streams have theirs: a contender's first
   // streams compile its streaming path (the load before used none of it). Reported, not counted.
-  const warmup = Object.fromEntries(CONTENDERS.map((c) => [c, null])) as Record<
-    Contender,
-    number | null
-  >;
+  const warmup: Record<Contender, number | null> = { direct: null, baseline: null, gateway: null };
   if (options.warmupStreams > 0) {
     for (const contender of CONTENDERS) {
       const result = await probe(contender, "spread", options.warmupStreams);
