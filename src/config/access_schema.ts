@@ -157,6 +157,7 @@ export const rateLimitSchema = z.preprocess(
     on_backend_error: z.enum(["allow", "deny"]).prefault("allow"),
     default: ruleSchema.prefault({ requests: 100, window: "1m" }),
     groups: z.preprocess(absentIfNull, z.record(z.string(), ruleSchema).prefault({})),
+    group_policy: z.enum(["strictest", "most_generous"]).prefault("strictest"),
   }).superRefine((raw, ctx) => {
     for (const [group, rule] of Object.entries(raw.groups)) {
       if (rule.name !== undefined && rule.name !== group) {
@@ -176,6 +177,7 @@ export const rateLimitSchema = z.preprocess(
     on_backend_error: raw.on_backend_error,
     default: stripName(raw.default),
     groups: Object.fromEntries(Object.entries(raw.groups).map(([k, v]) => [k, stripName(v)])),
+    group_policy: raw.group_policy,
   })).prefault({}),
 );
 

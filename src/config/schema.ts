@@ -33,6 +33,14 @@ const MAX_INT = Number.MAX_SAFE_INTEGER;
 // RFC 9110 token: anything else would make fetch() throw at request time instead of at startup.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+const tlsSchema = z.preprocess(
+  absentIfNull,
+  z.strictObject({
+    cert: z.string().min(1, "expected the path of a PEM certificate chain"),
+    key: z.string().min(1, "expected the path of a PEM private key"),
+  }).nullable().prefault(null),
+);
+
 const serverSchema = z.preprocess(
   absentIfNull,
   z.strictObject({
@@ -40,12 +48,26 @@ const serverSchema = z.preprocess(
     port: integer(0, 65535, "expected a port number between 0 and 65535 (0 picks a free port)")
       .prefault(8080),
     max_body_size: size().prefault("10MB"),
+    max_response_size: size().prefault("64MB"),
+    max_json_depth: integer(1, 10_000, "must be between 1 and 10000").prefault(128),
     shutdown_timeout: duration().prefault("10s"),
+    header_timeout: duration().prefault("30s"),
+    body_timeout: duration().prefault("30s"),
+    idle_timeout: duration().prefault("60s"),
+    max_connections: integer(1, MAX_INT, "must be at least 1").prefault(4096),
+    tls: tlsSchema,
   }).transform((raw): ServerConfig => ({
     host: raw.host,
     port: raw.port,
     max_body_bytes: raw.max_body_size,
+    max_response_bytes: raw.max_response_size,
+    max_json_depth: raw.max_json_depth,
     shutdown_timeout_ms: raw.shutdown_timeout,
+    header_timeout_ms: raw.header_timeout,
+    body_timeout_ms: raw.body_timeout,
+    idle_timeout_ms: raw.idle_timeout,
+    max_connections: raw.max_connections,
+    tls: raw.tls,
   })).prefault({}),
 );
 
@@ -73,6 +95,7 @@ const routingSchema = z.preprocess(
     backoff_max: duration().prefault("5s"),
     retry_after_cap: duration().prefault("30s"),
     stream_idle_timeout: duration().prefault("60s"),
+    pool_idle_timeout: duration().prefault("4s"),
     circuit_breaker: circuitBreakerSchema,
   }).superRefine((raw, ctx) => {
     if (raw.backoff_base > raw.backoff_max) {
@@ -83,6 +106,7 @@ const routingSchema = z.preprocess(
     backoff_max_ms: raw.backoff_max,
     retry_after_cap_ms: raw.retry_after_cap,
     stream_idle_timeout_ms: raw.stream_idle_timeout,
+    pool_idle_timeout_ms: raw.pool_idle_timeout,
     circuit_breaker: {
       failure_threshold: raw.circuit_breaker.failure_threshold,
       cooldown_ms: raw.circuit_breaker.cooldown,

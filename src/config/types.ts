@@ -12,8 +12,22 @@ export interface ServerConfig {
   port: number;
   /** Largest accepted request body; larger bodies get 413. */
   max_body_bytes: number;
+  /** Largest non-streamed upstream answer the gateway buffers; beyond it the attempt fails (502). */
+  max_response_bytes: number;
+  /** Deepest nesting of arrays and objects accepted in a JSON request body (400 beyond). */
+  max_json_depth: number;
   /** How long in-flight requests get to finish on SIGINT/SIGTERM. */
   shutdown_timeout_ms: number;
+  /** Time a client gets to send a complete request head. */
+  header_timeout_ms: number;
+  /** Longest wait between two bytes of a request body. */
+  body_timeout_ms: number;
+  /** How long a keep-alive connection may sit idle between requests. */
+  idle_timeout_ms: number;
+  /** Concurrent client connections served; beyond it new ones are refused. */
+  max_connections: number;
+  /** PEM certificate chain and key paths: serve HTTPS (HTTP/2 by ALPN) instead of HTTP. */
+  tls: { cert: string; key: string } | null;
 }
 
 /** `logging:` section. */
@@ -41,6 +55,8 @@ export interface RoutingConfig {
   retry_after_cap_ms: number;
   /** Longest silence allowed between two chunks of a stream. */
   stream_idle_timeout_ms: number;
+  /** An idle pooled upstream connection older than this is closed, not reused. */
+  pool_idle_timeout_ms: number;
   circuit_breaker: CircuitBreakerConfig;
 }
 
@@ -166,8 +182,10 @@ export interface RateLimitConfig {
   /** What to do when the backend cannot be reached. */
   on_backend_error: "allow" | "deny";
   default: LimitRule;
-  /** Group name -> rule; a caller gets the most generous rule among its groups, else `default`. */
+  /** Group name -> rule; a caller in several groups gets one rule, chosen by `group_policy`. */
   groups: Record<string, LimitRule>;
+  /** Which group rule applies to a caller in several: the most restrictive (default) or generous. */
+  group_policy: "strictest" | "most_generous";
 }
 
 /** The whole validated configuration. */
