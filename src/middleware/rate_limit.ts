@@ -10,17 +10,33 @@ import {
   type RateLimiter,
 } from "../ratelimit/limiter.ts";
 
-/** The limit for a caller: the most generous rule among its groups that have one, else default. */
+/**
+ * The limit for a caller: among the rules of its groups, the most restrictive (`strictest`) or the
+ * most generous (`most_generous`) by `compareRules`, the first listed group winning a tie; else default.
+ */
 export function ruleFor(config: RateLimitConfig, caller: Caller | null): LimitRule {
-  let best: LimitRule | undefined;
+  const sign = config.group_policy === "strictest" ? -1 : 1;
+  let chosen: LimitRule | undefined;
   for (const group of caller?.groups ?? []) {
     const rule = config.groups[group];
     if (rule === undefined) continue;
-    if (best === undefined || rule.requests / rule.window_ms > best.requests / best.window_ms) {
-      best = rule;
-    }
+    if (chosen === undefined || Math.sign(compareRules(rule, chosen)) === sign) chosen = rule;
   }
-  return best ?? config.default;
+  return chosen ?? config.default;
+}
+
+/**
+ * Orders rules from most restrictive to most generous: by request rate (requests per window), then
+ * by token rate (no token budget being unlimited). Negative when `a` is the more restrictive.
+ */
+function compareRules(a: LimitRule, b: LimitRule): number {
+  // Cross-multiplied so that equal rates over different windows (10/1m, 600/1h) compare equal.
+  const byRequests = a.requests * b.window_ms - b.requests * a.window_ms;
+  if (byRequests !== 0) return byRequests;
+  if (a.tokens === null || b.tokens === null) {
+    return a.tokens === b.tokens ? 0 : a.tokens === null ? 1 : -1;
+  }
+  return a.tokens * b.window_ms - b.tokens * a.window_ms;
 }
 
 /** Rate-limit identity: the caller's name, or the client address when auth is off. */

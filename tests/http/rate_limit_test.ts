@@ -6,6 +6,7 @@ import { chat, post, readError, withGateway } from "./harness.ts";
 
 const KEY = "gw-rate-key-0123456789";
 const GOLD = "gw-gold-key-0123456789";
+const BOTH = "gw-both-key-0123456789";
 
 function limitedYaml(url: string, ratelimit: string): string {
   return `auth:
@@ -16,6 +17,9 @@ function limitedYaml(url: string, ratelimit: string): string {
     - name: gold
       key: "${GOLD}"
       groups: [gold]
+    - name: both
+      key: "${BOTH}"
+      groups: [gold, slow]
 ratelimit:
   enabled: true
 ${ratelimit}
@@ -82,6 +86,38 @@ Deno.test("over the request limit: 429 with Retry-After and x-ratelimit headers;
     await info.body?.cancel();
   });
 });
+
+for (const [policy, limit] of [["strictest", 2], ["most_generous", 5]] as const) {
+  Deno.test(`a caller in two groups gets the ${policy} group's rule under group_policy: ${policy}`, async () => {
+    await withGateway(({ a }) =>
+      limitedYaml(
+        a.url,
+        `  backend: memory
+  group_policy: ${policy}
+  default:
+    requests: 100
+    window: "1m"
+  groups:
+    gold:
+      requests: 5
+      window: "1m"
+    slow:
+      requests: 2
+      window: "1m"`,
+      ), async ({ gw }) => {
+      await clearOfWindowEdge();
+      for (let i = 0; i < limit; i++) {
+        const res = await ask(gw, BOTH);
+        assert.equal(res.status, 200, `request ${i + 1}`);
+        assert.equal(res.headers.get("x-ratelimit-limit"), String(limit));
+        await res.body?.cancel();
+      }
+      const refused = await ask(gw, BOTH);
+      assert.equal(refused.status, 429);
+      assert.match((await readError(refused)).message, new RegExp(`${limit} requests per 60s`));
+    });
+  });
+}
 
 Deno.test("a token budget counts reported usage, streams included, without showing the client a usage chunk it did not ask for", async () => {
   await withGateway(({ a }) =>
