@@ -247,10 +247,12 @@ export function createExecutor(
         end({ outcome: "success", status: outcome.status });
         return outcome;
       } catch (err) {
-        if (!(err instanceof ProviderError)) {
+        if (!(err instanceof ProviderError) || client.left) {
+          // An attempt that ended after its client left (a timeout that won the race, say) says
+          // nothing about the provider: no failure, no success.
           end({ outcome: "client_closed" });
           circuit.release();
-          throw err;
+          throw err instanceof ProviderError ? CLIENT_CLOSED : err;
         }
         end({ outcome: err.kind, status: err.status });
         attempts.push({
@@ -325,7 +327,9 @@ export function createExecutor(
           keepBody: request.keepBody,
           onEnd: (ended: RelaySummary) => {
             unlink();
-            if (ended.end.kind === "failed") circuit.onFailure();
+            if (ended.end.kind === "failed" && countsAgainstStream(ended.end.error, client)) {
+              circuit.onFailure();
+            }
             summarize(ended);
           },
         })
@@ -396,6 +400,14 @@ function label(t: Target): string {
 function countsAgainstCircuit(err: ProviderError): boolean {
   if (err.kind !== "http") return true;
   return (err.status ?? 0) >= 500;
+}
+
+/**
+ * Whether a stream that broke after its first byte counts against its provider: not when the
+ * client had left, whose signal may abort the upstream read before its body is cancelled.
+ */
+function countsAgainstStream(error: unknown, client: ClientTie): boolean {
+  return error instanceof ProviderError && !client.left;
 }
 
 function exhausted(attempts: AttemptRecord[]): GatewayError {
