@@ -1,21 +1,17 @@
 #!/usr/bin/env bash
-# Streaming chat completion through the gateway; chunks print as they arrive (curl -N).
-# GATEWAY_URL (default http://127.0.0.1:8080) and MODEL (default openai/gpt-4o-mini) may be set.
+# Streaming chat completion through the gateway; chunks print as they arrive (curl -N), and it
+# exits non-zero on an HTTP error.
+# GATEWAY_URL (default http://127.0.0.1:8080), MODEL (default openai/gpt-4o-mini), PROMPT and
+# GATEWAY_API_KEY may be set.
 set -euo pipefail
-GATEWAY_URL="${GATEWAY_URL:-http://127.0.0.1:8080}"
+# shellcheck source=lib/gateway.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/gateway.sh"
 MODEL="${MODEL:-openai/gpt-4o-mini}"
 PROMPT="${PROMPT:-Count from one to five.}"
-AUTH=()
-[ -n "${GATEWAY_API_KEY:-}" ] && AUTH=(-H "Authorization: Bearer ${GATEWAY_API_KEY}")
 
-curl -sS -N "${GATEWAY_URL}/v1/chat/completions" \
-  -H "Content-Type: application/json" "${AUTH[@]}" \
-  -d @- <<JSON
-{
-  "model": "${MODEL}",
-  "stream": true,
-  "stream_options": {"include_usage": true},
-  "messages": [{"role": "user", "content": "${PROMPT}"}]
-}
-JSON
-echo
+gateway_curl /v1/chat/completions -N -H "Content-Type: application/json" --data-binary "{
+  \"model\": $(json_string "$MODEL"),
+  \"stream\": true,
+  \"stream_options\": {\"include_usage\": true},
+  \"messages\": [{\"role\": \"user\", \"content\": $(json_string "$PROMPT")}]
+}"
