@@ -7,6 +7,7 @@ import { ConfigError } from "./src/config/errors.ts";
 import { defaultConfig, loadConfig, resolveConfigPath } from "./src/config/load.ts";
 import type { GatewayConfig } from "./src/config/types.ts";
 import { watchConfig } from "./src/config/watch.ts";
+import { openFileLimit } from "./src/http/listener.ts";
 import { type RunningServer, startServer } from "./src/http/server.ts";
 import { createLogger, type Logger } from "./src/observability/logger.ts";
 
@@ -173,6 +174,16 @@ async function main(args: string[]): Promise<number> {
   const watcher = loaded.defaults === undefined
     ? watchConfig(source, (reason) => reloadConfig(server, source, reason, logger))
     : null;
+  const files = openFileLimit();
+  if (files !== null) {
+    // Every proxied request holds two descriptors: one to its client, one to its upstream.
+    const level = files.soft < 2 * config.server.max_connections + 64 ? "warn" : "info";
+    logger[level](`open file limit: ${files.soft} (hard ${files.hard})`, {
+      "gateway.files.soft_limit": files.soft,
+      "gateway.files.hard_limit": files.hard,
+      "gateway.max_connections": config.server.max_connections,
+    });
+  }
   logger.info(`listening on ${server.url}`, {
     "service.version": VERSION,
     "gateway.config": source,

@@ -5,9 +5,11 @@ import { createGatewayMetrics } from "../observability/gateway_metrics.ts";
 import type { Logger } from "../observability/logger.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus.ts";
 import type { Provider } from "../providers/provider.ts";
+import type { Context } from "./context.ts";
 import { buildGeneration, type Generation } from "./generation.ts";
 import { exposedGc, IdleCollector } from "./idle_gc.ts";
 import type { ResponseMiddleware } from "./response_middleware.ts";
+import { type ConnectionLimits, type ConnInfo, listen, serveOnConnection } from "./listener.ts";
 import { ROUTE_PATHS } from "./routes.ts";
 
 /** A running gateway. */
@@ -47,7 +49,10 @@ export interface ServerOptions {
 }
 
 /** Builds the engine and serves it on the configured host and port. */
-export function startServer(config: GatewayConfig, options: ServerOptions): Promise<RunningServer> {
+export async function startServer(
+  config: GatewayConfig,
+  options: ServerOptions,
+): Promise<RunningServer> {
   const { logger } = options;
   const startedAt = Date.now();
   const shutdownController = new AbortController();
@@ -83,36 +88,52 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
   };
   current = buildGeneration(config, 1, shared, null);
 
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    server = Deno.serve({
-      hostname: config.server.host,
-      port: config.server.port,
-      onListen: () => {},
-      onError: (err) => {
-        logger.error("unhandled error", { "error.message": String(err) });
-        return new Response(null, { status: 500 });
-      },
-    }, (request, info) => {
-      // A request stays on the generation it started on, even if a reload swaps meanwhile.
-      return current.handler({
-        request,
-        path: pathOf(request.url),
-        requestId: "",
-        caller: null,
-        remoteAddr: info.remoteAddr.hostname,
-        params: {},
-        startedAt: performance.now(),
-        state: {},
-      });
+  const tls = config.server.tls === null ? undefined : await readTls(config.server.tls);
+  const onError = (err: unknown) => {
+    logger.error("unhandled error", { "error.message": String(err) });
+    return new Response(null, { status: 500 });
+  };
+  const handle: Handle = (request, remoteAddr, info) => {
+    const ctx: Context = {
+      request,
+      path: pathOf(request.url),
+      requestId: "",
+      caller: null,
+      remoteAddr,
+      params: {},
+      startedAt: performance.now(),
+      state: {},
+    };
+    // A request stays on the generation it started on, even if a reload swaps meanwhile.
+    const answer = current.handler(ctx);
+    if (info === undefined) return answer;
+    // The connection counts as busy until a streamed answer has been sent.
+    return Promise.resolve(answer).then((res) => {
+      if (ctx.completion !== undefined) info.hold(ctx.completion);
+      return res;
     });
+  };
+  let server: Served;
+  try {
+    server = serveOnConnection() === undefined
+      ? serveWithDeno(config, tls, onError, handle, logger)
+      : serveWithLimits(config, tls, onError, handle, logger);
   } catch (err) {
     current.retire();
-    return Promise.reject(err);
+    throw err;
   }
+  let tlsFiles = config.server.tls;
 
   async function reload(next: GatewayConfig): Promise<void> {
     const old = current;
+    server.setLimits?.(limitsOf(next));
+    if (!sameTls(tlsFiles, next.server.tls)) {
+      // New certificates apply to new connections; open ones keep the session they negotiated.
+      server = await server.relisten(
+        next.server.tls === null ? undefined : await readTls(next.server.tls),
+      );
+      tlsFiles = next.server.tls;
+    }
     if (
       next.server.host !== old.config.server.host || next.server.port !== old.config.server.port
     ) {
@@ -134,11 +155,13 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
   function shutdown(): Promise<void> {
     stopping ??= (async () => {
       const graceful = server.shutdown();
-      // Past the grace period, in-flight upstream calls are aborted so streams end now.
-      const timer = setTimeout(
-        () => shutdownController.abort(new Error("gateway shutting down")),
-        current.config.server.shutdown_timeout_ms,
-      );
+      // Past the grace period, in-flight upstream calls are aborted so streams end now, and a
+      // moment later any connection still open (a client still sending its body) is closed.
+      const timer = setTimeout(() => {
+        shutdownController.abort(new Error("gateway shutting down"));
+        const last = setTimeout(() => server.abort(), 1_000);
+        Deno.unrefTimer(last);
+      }, current.config.server.shutdown_timeout_ms);
       await graceful;
       clearTimeout(timer);
       idle?.close();
@@ -151,8 +174,8 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
   if (options.refreshModels !== false) current.engine.catalog.start();
   const addr = server.addr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  return Promise.resolve({
-    url: `http://${host}:${addr.port}`,
+  return {
+    url: `${tls === undefined ? "http" : "https"}://${host}:${addr.port}`,
     hostname: addr.hostname,
     port: addr.port,
     get engine() {
@@ -164,8 +187,115 @@ export function startServer(config: GatewayConfig, options: ServerOptions): Prom
     reload,
     rejectReload: () => metrics.reload("rejected"),
     shutdown,
+    // A listener replaced on reload is not the end of the server: only its shutdown is.
+    finished: Promise.race([
+      server.finished,
+      new Promise<void>((resolve) => {
+        const wait = () => stopping === undefined ? setTimeout(wait, 250) : stopping.then(resolve);
+        wait();
+      }),
+    ]),
+  };
+}
+
+/** What serves the connections: the gateway's own accept loop, or Deno.serve where it must. */
+interface Served {
+  addr: Deno.NetAddr;
+  /** Settles when serving stopped (rejects if it failed, as Deno.serve does). */
+  finished: Promise<void>;
+  shutdown(): Promise<void>;
+  /** Closes every connection now. */
+  abort(): void;
+  setLimits?(limits: ConnectionLimits): void;
+  /** Stops this listener (its connections drain) and listens anew, with new certificates. */
+  relisten(tls: TlsPem | undefined): Promise<Served>;
+}
+
+type TlsPem = { cert: string; key: string };
+type Handle = (
+  request: Request,
+  remoteAddr: string,
+  info?: ConnInfo,
+) => Promise<Response> | Response;
+type OnError = (err: unknown) => Response;
+
+function serveWithLimits(
+  config: GatewayConfig,
+  tls: TlsPem | undefined,
+  onError: OnError,
+  handle: Handle,
+  logger: Logger,
+): Served {
+  const listener = listen({
+    hostname: config.server.host,
+    port: config.server.port,
+    tls,
+    logger,
+    limits: limitsOf(config),
+    onError,
+  }, (request, info) => handle(request, info.remoteAddr.hostname, info));
+  return {
+    addr: listener.addr,
+    finished: listener.finished,
+    shutdown: () => listener.shutdown(),
+    abort: () => listener.abort(),
+    setLimits: (limits) => listener.setLimits(limits),
+    async relisten(next) {
+      const draining = listener.shutdown();
+      const fresh = serveWithLimits(config, next, onError, handle, logger);
+      fresh.finished = Promise.all([fresh.finished, draining]).then(() => {});
+      return await Promise.resolve(fresh);
+    },
+  };
+}
+
+/** Deno.serve, where the runtime lacks the per-connection server: limits are not enforced. */
+function serveWithDeno(
+  config: GatewayConfig,
+  tls: TlsPem | undefined,
+  onError: OnError,
+  handle: Handle,
+  logger: Logger,
+): Served {
+  logger.warn(
+    "this Deno has no per-connection HTTP server: server.header_timeout, idle_timeout and " +
+      "max_connections are not enforced (put a proxy in front)",
+  );
+  const server = Deno.serve({
+    hostname: config.server.host,
+    port: config.server.port,
+    ...(tls ?? {}),
+    onListen: () => {},
+    onError,
+  }, (request, info) => handle(request, info.remoteAddr.hostname));
+  return {
+    addr: server.addr,
     finished: server.finished,
-  });
+    shutdown: () => server.shutdown(),
+    abort: () => {},
+    async relisten(next) {
+      await server.shutdown();
+      return serveWithDeno(config, next, onError, handle, logger);
+    },
+  };
+}
+
+/** The connection limits of a configuration. */
+function limitsOf(config: GatewayConfig): ConnectionLimits {
+  const { header_timeout_ms, idle_timeout_ms, max_connections } = config.server;
+  return { header_timeout_ms, idle_timeout_ms, max_connections };
+}
+
+async function readTls(files: { cert: string; key: string }): Promise<TlsPem> {
+  const [cert, key] = await Promise.all([
+    Deno.readTextFile(files.cert),
+    Deno.readTextFile(files.key),
+  ]);
+  return { cert, key };
+}
+
+function sameTls(a: GatewayConfig["server"]["tls"], b: GatewayConfig["server"]["tls"]): boolean {
+  return a?.cert === b?.cert && a?.key === b?.key;
 }
 
 /** The path of an absolute URL, without parsing the whole URL (it is needed on every request). */

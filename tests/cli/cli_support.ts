@@ -40,6 +40,8 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Path of a compiled gateway binary to run instead of `deno run main.ts`. */
   binary?: string;
+  /** Runs the process under `ulimit -n` (soft and hard) of this many descriptors. */
+  openFileLimit?: number;
 }
 
 function command(args: readonly string[], options: CliOptions, piped: boolean): Deno.Command {
@@ -55,8 +57,16 @@ function command(args: readonly string[], options: CliOptions, piped: boolean): 
       ...args,
     ]]
     : [options.binary, [...args]];
-  return new Deno.Command(program, {
-    args: programArgs,
+  const limited: [string, string[]] = options.openFileLimit === undefined
+    ? [program, programArgs]
+    : ["bash", [
+      "-c",
+      `ulimit -n ${options.openFileLimit} && exec "$0" "$@"`,
+      program,
+      ...programArgs,
+    ]];
+  return new Deno.Command(limited[0], {
+    args: limited[1],
     cwd: options.cwd,
     env: cleanEnv(options.env),
     clearEnv: true,
@@ -106,7 +116,7 @@ export interface RunningCli {
   stop(signal?: Deno.Signal): Promise<CliResult>;
 }
 
-const LISTENING = /^listening on (http:\/\/\S+)$/;
+const LISTENING = /^listening on (https?:\/\/\S+)$/;
 
 /** Parses JSON log lines; a line that is not JSON fails the test, since stdout must be JSON lines. */
 function parseEvents(text: string): Record<string, unknown>[] {
