@@ -76,6 +76,7 @@ export type GatewayErrorCode =
   | "rate_limit_exceeded"
   | "rate_limit_unavailable"
   | "body_too_large"
+  | "body_timeout"
   | "not_found"
   | "method_not_allowed"
   | "all_providers_failed"

@@ -1,13 +1,28 @@
 import { GatewayError } from "../core/errors.ts";
 import { concatBytes, isRecord, type JsonObject } from "../core/json.ts";
 
+/** Bodies up to this size are read in one native read with one deadline for the whole body. */
+const WHOLE_READ_BYTES = 64 * 1024;
+
+/** How a body is read. */
+export interface BodyOptions {
+  /** Longest wait for the next bytes of the body (server.body_timeout); none when absent. */
+  timeoutMs?: number;
+}
+
 /** Reads and parses a JSON object body, refusing bodies over `limit` bytes before buffering them. */
-export async function readJsonBody(request: Request, limit: number): Promise<JsonObject> {
+export async function readJsonBody(
+  request: Request,
+  limit: number,
+  options: BodyOptions = {},
+): Promise<JsonObject> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
-  // With a declared length within the limit, one native read is far cheaper than draining the
-  // body stream chunk by chunk; without one, the stream is read and cut off at the limit.
-  const text = declared !== null ? await request.text() : await readLimited(request, limit);
+  // With a small declared length, one native read is far cheaper than draining the body stream
+  // chunk by chunk; otherwise the stream is read, cut off at the limit, with a deadline per read.
+  const text = declared !== null && Number(declared) <= WHOLE_READ_BYTES
+    ? await withDeadline(request.text(), options.timeoutMs)
+    : await readLimited(request, limit, options.timeoutMs);
   if (text.trim() === "") {
     throw new GatewayError("invalid_json", "request body is empty; expected a JSON object");
   }
@@ -24,13 +39,24 @@ export async function readJsonBody(request: Request, limit: number): Promise<Jso
   return parsed;
 }
 
-async function readLimited(request: Request, limit: number): Promise<string> {
+async function readLimited(
+  request: Request,
+  limit: number,
+  timeoutMs: number | undefined,
+): Promise<string> {
   if (request.body === null) return "";
   const reader = request.body.getReader();
   const parts: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let read;
+    try {
+      read = await withDeadline(reader.read(), timeoutMs);
+    } catch (err) {
+      reader.cancel().catch(() => {});
+      throw err;
+    }
+    const { done, value } = read;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
@@ -40,6 +66,24 @@ async function readLimited(request: Request, limit: number): Promise<string> {
     parts.push(value);
   }
   return new TextDecoder().decode(concatBytes(parts));
+}
+
+/** Settles as `work` does, or fails with a 408 once `timeoutMs` passes first. */
+function withDeadline<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (timeoutMs === undefined) return work;
+  let timer: number | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() =>
+      reject(
+        new GatewayError(
+          "body_timeout",
+          `the request body stalled for longer than the gateway's limit of ${timeoutMs} ms ` +
+            "(server.body_timeout)",
+        ),
+      ), timeoutMs);
+  });
+  work.catch(() => {});
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 function tooLarge(limit: number): GatewayError {

@@ -10,6 +10,7 @@ const STATUS: Record<GatewayErrorCode, number> = {
   rate_limit_exceeded: 429,
   rate_limit_unavailable: 503,
   body_too_large: 413,
+  body_timeout: 408,
   not_found: 404,
   method_not_allowed: 405,
   all_providers_failed: 502,

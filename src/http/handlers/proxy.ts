@@ -31,12 +31,13 @@ export interface ProxyOptions {
 /** One handler for chat, completions and embeddings: parse once, plan, execute, relay. */
 export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyOptions): Handler {
   const limit = engine.config.server.max_body_bytes;
+  const bodyOptions = { timeoutMs: engine.config.server.body_timeout_ms };
   // The content type each provider's streams last came with (OpenAI adds "; charset=utf-8"),
   // for responses prepared before the upstream answers.
   const streamTypes = new Map<string, string>();
   const keepBody = options.responseMiddleware.some((mw) => mw.wantsBody === true);
   return async function proxy(ctx: Context): Promise<Response> {
-    const body = await readJsonBody(ctx.request, limit);
+    const body = await readJsonBody(ctx.request, limit, bodyOptions);
     const routed = validateRequest(endpoint, body);
     ctx.state["gateway.requested_model"] = routed.model;
     ctx.state["gateway.stream"] = routed.stream;
