@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import zlib from "node:zlib";
 import type { ChunkSource } from "../../src/core/chunk_reader.ts";
 import { concatBytes as concat } from "../../src/core/json.ts";
 import {
+  DEFAULT_IDLE_TIMEOUT_MS,
   Http1Client,
-  IDLE_TIMEOUT_MS,
+  type Http1ClientOptions,
   MAX_IDLE_PER_ORIGIN,
   type UpstreamResponse,
 } from "../../src/providers/http1/client.ts";
@@ -209,9 +211,10 @@ const DEADLOCK_LIMIT_MS = 20_000;
 async function withServer(
   handler: Handler,
   body: (server: ScriptedServer, client: Http1Client) => Promise<void>,
+  options: Http1ClientOptions = {},
 ): Promise<void> {
   const server = new ScriptedServer(handler);
-  const client = new Http1Client();
+  const client = new Http1Client(options);
   try {
     await settles(body(server, client), "the test", DEADLOCK_LIMIT_MS);
   } finally {
@@ -795,22 +798,88 @@ Deno.test("a connection the server closed while idle is not reused: the request 
   });
 });
 
-Deno.test("a request the server read on a reused connection and dropped unanswered is not sent again", async () => {
+Deno.test("a reused connection the server closes without answering resends the request once on a fresh one", async () => {
+  const body = JSON.stringify({ model: "m", note: UNICODE_BODY });
+  await withServer(async (conn) => {
+    if (conn.index === 0) {
+      await conn.readRequest();
+      await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nfirst");
+      // The second request arrives whole; the server closes without a byte of an answer.
+      await conn.readRequest();
+      conn.close();
+      return;
+    }
+    await serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nresent")(conn);
+  }, async (server, client) => {
+    const post = { method: "POST", headers: {}, body, signal: new AbortController().signal };
+    assert.equal(await (await client.request(server.url("/a"), post)).text(), "first");
+    assert.equal(await (await client.request(server.url("/b"), post)).text(), "resent");
+    assert.equal(server.connections, 2, "the resend went out on a second connection");
+    assert.deepEqual(
+      server.requests.map((request) => [request.connection, request.requestLine]),
+      [[0, "POST /a HTTP/1.1"], [0, "POST /b HTTP/1.1"], [1, "POST /b HTTP/1.1"]],
+    );
+    assert.deepEqual(server.requests[2]!.raw, server.requests[1]!.raw, "resent byte for byte");
+  });
+});
+
+Deno.test("a reused connection reset by the server before answering resends the request once", async () => {
+  const secondWritten = gate();
+  await withServer(async (conn) => {
+    if (conn.index === 0) {
+      await conn.readRequest();
+      await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nfirst");
+      // Closing with the second request unread in the socket sends an RST rather than a FIN.
+      await secondWritten.promise;
+      conn.close();
+      return;
+    }
+    await serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nresent")(conn);
+  }, async (server, client) => {
+    assert.equal(await getText(client, server), "first");
+    const second = client.request(server.url(), get());
+    await pause(50);
+    secondWritten.resolve();
+    assert.equal(await (await second).text(), "resent");
+    assert.equal(server.connections, 2);
+    assert.equal(server.requests.length, 2, "the first connection never read the second request");
+  });
+});
+
+Deno.test("a reused connection that dies after part of an answer is not resent", async () => {
   await withServer(async (conn) => {
     await conn.readRequest();
     await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nfirst");
-    // The second request arrives whole; the server closes without an answer.
+    await conn.readRequest();
+    await conn.write("HTTP/1.1 200 OK\r\ncontent-");
+    conn.close();
+  }, async (server, client) => {
+    assert.equal(await getText(client, server), "first");
+    await assert.rejects(
+      client.request(server.url(), get()),
+      isProtocolError(/closed before the response head/),
+    );
+    assert.equal(server.connections, 1, "no second connection carried a resend");
+    assert.equal(server.requests.length, 2);
+  });
+});
+
+Deno.test("a request resent after a stale reused connection is not resent again when the fresh one fails", async () => {
+  await withServer(async (conn) => {
+    if (conn.index === 0) {
+      await conn.readRequest();
+      await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nfirst");
+    }
     await conn.readRequest();
     conn.close();
   }, async (server, client) => {
-    const post = { method: "POST", headers: {}, body: "{}", signal: new AbortController().signal };
-    assert.equal(await (await client.request(server.url("/a"), post)).text(), "first");
-    await assert.rejects(client.request(server.url("/b"), post), HttpProtocolError);
-    assert.equal(server.connections, 1, "no second connection carried a resend");
-    assert.deepEqual(server.requests.map((request) => request.requestLine), [
-      "POST /a HTTP/1.1",
-      "POST /b HTTP/1.1",
-    ]);
+    assert.equal(await getText(client, server), "first");
+    await assert.rejects(
+      client.request(server.url(), get()),
+      isProtocolError(/closed before the response head/),
+    );
+    assert.equal(server.connections, 2, "one resend, on one fresh connection");
+    assert.equal(server.requests.length, 3);
   });
 });
 
@@ -864,7 +933,7 @@ Deno.test("a connection idle for longer than the idle timeout is closed instead 
     assert.equal(server.connections, 1);
     // The pool's clock jumps past the idle timeout; nothing actually waits.
     const realNow = performance.now;
-    performance.now = () => realNow.call(performance) + IDLE_TIMEOUT_MS + 1;
+    performance.now = () => realNow.call(performance) + DEFAULT_IDLE_TIMEOUT_MS + 1;
     try {
       assert.equal(await getText(client, server), "ok");
     } finally {
@@ -873,6 +942,58 @@ Deno.test("a connection idle for longer than the idle timeout is closed instead 
     assert.equal(server.connections, 2);
     await settles(sawClose.promise, "the server seeing the stale connection close");
   });
+});
+
+/** Runs `fn` with the pool's clock moved `ms` ahead; nothing actually waits. */
+async function later<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+  const realNow = performance.now;
+  performance.now = () => realNow.call(performance) + ms;
+  try {
+    return await fn();
+  } finally {
+    performance.now = realNow;
+  }
+}
+
+Deno.test("the pool's idle timeout is the client's idleTimeoutMs setting", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),
+    async (server, client) => {
+      assert.equal(await getText(client, server), "ok");
+      assert.equal(await later(900, () => getText(client, server)), "ok");
+      assert.equal(server.connections, 1, "reused within the timeout");
+      assert.equal(await later(900 + 1_001, () => getText(client, server)), "ok");
+      assert.equal(server.connections, 2, "a new connection past it");
+    },
+    { idleTimeoutMs: 1_000 },
+  );
+});
+
+Deno.test("a Keep-Alive timeout from the server shortens the connection's idle life below it", async () => {
+  await withServer(
+    serveAll(() =>
+      "HTTP/1.1 200 OK\r\nkeep-alive: timeout=2, max=100\r\ncontent-length: 2\r\n\r\nok"
+    ),
+    async (server, client) => {
+      assert.equal(await getText(client, server), "ok");
+      assert.equal(await later(1_400, () => getText(client, server)), "ok");
+      assert.equal(server.connections, 1, "reused well within the server's 2 s");
+      // Idle 1.6 s after the last answer: under the pool's 4 s, too close to the server's 2 s.
+      assert.equal(await later(1_400 + 1_600, () => getText(client, server)), "ok");
+      assert.equal(server.connections, 2);
+    },
+  );
+});
+
+Deno.test("a Keep-Alive timeout of 0 keeps the connection out of the pool", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.1 200 OK\r\nkeep-alive: timeout=0\r\ncontent-length: 2\r\n\r\nok"),
+    async (server, client) => {
+      assert.equal(await getText(client, server), "ok");
+      assert.equal(await getText(client, server), "ok");
+      assert.equal(server.connections, 2);
+    },
+  );
 });
 
 Deno.test("at most MAX_IDLE_PER_ORIGIN idle connections are kept per origin", async () => {
@@ -1500,22 +1621,29 @@ Deno.test("a response head of 40 KiB sent in pieces is accepted", async () => {
   });
 });
 
-Deno.test("a gzip content-encoding in the response rejects request()", async () => {
-  await withServer(
+Deno.test("an unknown content-encoding rejects request() with the client's error and drops the connection", async () => {
+  class Undecodable extends Error {}
+  const server = new ScriptedServer(
     serveAll((_, n) =>
       n === 0
-        ? "HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: 3\r\n\r\nabc"
+        ? "HTTP/1.1 200 OK\r\ncontent-encoding: zstd\r\ncontent-length: 3\r\n\r\nabc"
         : "HTTP/1.1 200 OK\r\ncontent-encoding: identity\r\ncontent-length: 2\r\n\r\nok"
     ),
-    async (server, client) => {
-      await assert.rejects(
-        client.request(server.url(), get()),
-        isProtocolError(/content-encoding/),
-      );
-      // identity is no encoding at all.
-      assert.equal(await getText(client, server), "ok");
-    },
   );
+  const client = new Http1Client({ undecodable: (coding) => new Undecodable(coding) });
+  try {
+    await assert.rejects(client.request(server.url(), get()), (err) => {
+      assert.ok(err instanceof Undecodable);
+      assert.equal(err.message, "zstd");
+      return true;
+    });
+    // identity is no encoding at all.
+    assert.equal(await getText(client, server), "ok");
+    assert.equal(server.connections, 2);
+  } finally {
+    client.close();
+    await server.close();
+  }
 });
 
 Deno.test("a refused connection rejects request()", async () => {
@@ -1633,6 +1761,266 @@ Deno.test("aborting after the body was read leaves the pooled connection usable"
       controller.abort(new Error("late"));
       assert.equal(await getText(client, server), "ok");
       assert.equal(server.connections, 1);
+    },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Limits: whole-body reads and trailer fields
+
+class TooLarge extends Error {}
+const LIMITED: Http1ClientOptions = {
+  maxBodyBytes: 1024,
+  tooLarge: (limit) => new TooLarge(`larger than ${limit}`),
+};
+
+function isTooLarge(err: unknown): boolean {
+  assert.ok(err instanceof TooLarge, `expected TooLarge, got ${err}`);
+  assert.equal(err.message, "larger than 1024");
+  return true;
+}
+
+Deno.test("a declared content-length beyond maxBodyBytes rejects bytes() before reading and drops the connection", async () => {
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    // 3 GB declared; only a little is sent, so reading it would hang.
+    await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 3221225472\r\n\r\nsome");
+    await conn.waitForClose();
+  }, async (server, client) => {
+    const response = await client.request(server.url(), get());
+    await assert.rejects(response.bytes(), isTooLarge);
+    assert.equal(server.connections, 1);
+  }, LIMITED);
+});
+
+// Bodies whose size is only known while reading them, each 2 KB against a 1 KB limit.
+const UNDECLARED = [
+  {
+    name: "chunked",
+    bytes: CHUNKED_HEAD + "400\r\n" + "a".repeat(1024) + "\r\n400\r\n" + "b".repeat(1024) +
+      "\r\n0\r\n\r\n",
+  },
+  { name: "close-delimited", bytes: "HTTP/1.1 200 OK\r\n\r\n" + "c".repeat(2048) },
+];
+for (const { name, bytes } of UNDECLARED) {
+  Deno.test(`a ${name} body beyond maxBodyBytes rejects text() and closes the connection`, async () => {
+    const sawClose = gate();
+    await withServer(async (conn) => {
+      if (conn.index === 0) {
+        await conn.readRequest();
+        await conn.write(bytes);
+        await conn.waitForClose();
+        sawClose.resolve();
+        return;
+      }
+      await serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")(conn);
+    }, async (server, client) => {
+      const response = await client.request(server.url(), get());
+      await assert.rejects(response.text(), isTooLarge);
+      await settles(sawClose.promise, "the server seeing the connection close");
+      assert.equal(await getText(client, server), "ok");
+      assert.equal(server.connections, 2);
+    }, LIMITED);
+  });
+}
+
+Deno.test("a body of exactly maxBodyBytes is read whole, and a body stream is not capped", async () => {
+  const exact = "x".repeat(1024);
+  await withServer(
+    serveAll((_, n) =>
+      n === 0
+        ? `HTTP/1.1 200 OK\r\ncontent-length: 1024\r\n\r\n${exact}`
+        : n === 1
+        ? CHUNKED_HEAD + "400\r\n" + exact + "\r\n0\r\n\r\n"
+        : CHUNKED_HEAD + "800\r\n" + exact + exact + "\r\n0\r\n\r\n"
+    ),
+    async (server, client) => {
+      assert.equal(await getText(client, server), exact);
+      assert.equal(await getText(client, server), exact);
+      assert.equal(await streamText(await client.request(server.url(), get())), exact + exact);
+      assert.equal(server.connections, 1);
+    },
+    LIMITED,
+  );
+});
+
+Deno.test("endless chunked trailer fields reject the body once they pass 64 KiB", async () => {
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write(CHUNKED_HEAD + "2\r\nok\r\n0\r\n");
+    const line = encoder.encode(`x-trailer: ${"t".repeat(1000)}\r\n`);
+    try {
+      // Sends trailer lines until the client gives up on the connection.
+      for (;;) await conn.write(line);
+    } catch {
+      // The client closed the connection.
+    }
+  }, async (server, client) => {
+    const response = await client.request(server.url(), get());
+    await assert.rejects(response.bytes(), isProtocolError(/trailer fields longer than 65536/));
+  });
+});
+
+Deno.test("trailer fields under 64 KiB are read and ignored", async () => {
+  const trailers = `x-trailer: ${"t".repeat(1000)}\r\n`.repeat(60);
+  await withServer(
+    serveAll(() => CHUNKED_HEAD + "2\r\nok\r\n0\r\n" + trailers + "\r\n"),
+    async (server, client) => {
+      assert.equal(await getText(client, server), "ok");
+      assert.equal(await getText(client, server), "ok");
+      assert.equal(server.connections, 1);
+    },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Content-encoding: the request asks for identity; a server that compresses anyway is decoded
+
+async function compress(text: string, format: CompressionFormat): Promise<Uint8Array> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream(format));
+  return await new Response(stream).bytes();
+}
+
+/**
+ * One gzip stream of `texts`, flushed after each as a server streaming SSE does: piece i decodes
+ * to text i on its own; the last piece is the gzip trailer.
+ */
+async function gzipFlushed(texts: string[]): Promise<Uint8Array[]> {
+  const gzip = zlib.createGzip();
+  const out: Uint8Array[] = [];
+  gzip.on("data", (data: Uint8Array) => out.push(data));
+  const pieces: Uint8Array[] = [];
+  for (const text of texts) {
+    gzip.write(text);
+    await new Promise<void>((resolve) => gzip.flush(zlib.constants.Z_SYNC_FLUSH, resolve));
+    pieces.push(concat(out.splice(0)));
+  }
+  const ended = new Promise((resolve) => gzip.on("end", resolve));
+  gzip.end();
+  await ended;
+  pieces.push(concat(out.splice(0)));
+  return pieces;
+}
+
+function withBody(head: string, body: Uint8Array): Uint8Array {
+  return concat([encoder.encode(head), body]);
+}
+
+/** `bytes` as one chunk of a chunked body, without the terminating zero chunk. */
+function chunkOf(bytes: Uint8Array): Uint8Array {
+  return concat([
+    encoder.encode(`${bytes.length.toString(16)}\r\n`),
+    bytes,
+    encoder.encode("\r\n"),
+  ]);
+}
+
+const CODINGS: [string, CompressionFormat][] = [
+  ["gzip", "gzip"],
+  ["x-gzip", "gzip"],
+  ["deflate", "deflate"],
+  ["br", "brotli"],
+];
+for (const [coding, format] of CODINGS) {
+  Deno.test(`a ${coding} body is decoded, and its encoding fields are not passed on`, async () => {
+    const json = JSON.stringify({ object: "chat.completion", text: UNICODE_BODY.repeat(50) });
+    const encoded = await compress(json, format);
+    await withServer(
+      serveAll(() =>
+        withBody(
+          `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: ${coding}\r\n` +
+            `content-length: ${encoded.length}\r\n\r\n`,
+          encoded,
+        )
+      ),
+      async (server, client) => {
+        const response = await client.request(server.url(), get());
+        assert.equal(response.header!("content-encoding"), null);
+        assert.equal(response.headers.get("content-length"), null);
+        assert.equal(response.header!("content-type"), "application/json");
+        assert.equal(await response.text(), json);
+        assert.equal(await streamText(await client.request(server.url(), get())), json);
+        assert.equal(server.connections, 1, "the connection is reused after a decoded body");
+      },
+    );
+  });
+}
+
+Deno.test("a gzip SSE stream is decoded event by event as it arrives", async () => {
+  const events = ['data: {"n":1}\n\n', 'data: {"n":2}\n\n', "data: [DONE]\n\n"];
+  const pieces = await gzipFlushed(events);
+  const gates = events.map(() => gate());
+  await withServer(async (conn) => {
+    await conn.readRequest();
+    await conn.write(
+      "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-encoding: gzip\r\n" +
+        "transfer-encoding: chunked\r\n\r\n",
+    );
+    for (const [i, done] of gates.entries()) {
+      await conn.write(chunkOf(pieces[i]!));
+      await done.promise;
+    }
+    // The gzip trailer (checksum and length) comes last.
+    await conn.write(concat([chunkOf(pieces.at(-1)!), encoder.encode("0\r\n\r\n")]));
+  }, async (server, client) => {
+    const response = await client.request(server.url(), get());
+    const reader = response.body!.getReader();
+    for (const [i, event] of events.entries()) {
+      let text = "";
+      while (text.length < event.length) {
+        const { done, value } = await reader.read();
+        assert.equal(done, false, `event ${i} arrived before the end`);
+        text += decoder.decode(value);
+      }
+      assert.equal(text, event);
+      gates[i]!.resolve();
+    }
+    assert.equal((await reader.read()).done, true);
+    assert.equal(server.connections, 1);
+  });
+});
+
+Deno.test("a decoded body beyond maxBodyBytes rejects bytes(), however small it was compressed", async () => {
+  const encoded = await compress("0".repeat(1024 * 1024), "gzip");
+  await withServer(
+    serveAll(() =>
+      withBody(
+        `HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: ${encoded.length}\r\n\r\n`,
+        encoded,
+      )
+    ),
+    async (server, client) => {
+      assert.ok(encoded.length < 1024 * 8, "compressed far below the decoded size");
+      const response = await client.request(server.url(), get());
+      await assert.rejects(response.bytes(), isTooLarge);
+    },
+    { ...LIMITED, maxBodyBytes: 64 * 1024, tooLarge: () => new TooLarge("larger than 1024") },
+  );
+});
+
+Deno.test("a corrupt gzip body rejects the read and drops the connection", async () => {
+  const garbage = "not gzip at all";
+  await withServer(
+    serveAll((_, n) =>
+      n === 0
+        ? `HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: ${garbage.length}\r\n\r\n${garbage}`
+        : "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+    ),
+    async (server, client) => {
+      const response = await client.request(server.url(), get());
+      await assert.rejects(response.text());
+      assert.equal(await getText(client, server), "ok");
+    },
+  );
+});
+
+Deno.test("a content-encoding on a bodiless answer is ignored", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.1 204 No Content\r\ncontent-encoding: zstd\r\n\r\n"),
+    async (server, client) => {
+      const response = await client.request(server.url(), get());
+      assert.equal(response.status, 204);
+      assert.equal(response.body, null);
     },
   );
 });

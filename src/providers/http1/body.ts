@@ -7,15 +7,27 @@ const PREALLOCATE_LIMIT = 16 * 1024 * 1024;
 
 type ChunkState = "size" | "data" | "crlf" | "trailers";
 
+/** A response body as a response reads it: off the wire, or decoded on the way. */
+export interface BodySource {
+  /** The next piece of the body (never empty), or null at its end. */
+  next(): Promise<Uint8Array<ArrayBuffer> | null>;
+  /** Reads the rest into one array; beyond `limit` bytes it gives up with `tooLarge(limit)`. */
+  all(limit: number, tooLarge: (limit: number) => Error): Promise<Uint8Array<ArrayBuffer>>;
+  /** Gives the body up, closing its connection. */
+  cancel(): void;
+}
+
 /**
  * Reads one response body off its connection, decoding its framing. `onEnd` runs once, when the
  * body is read to its end (`reusable` true) or given up (false).
  */
-export class BodyReader {
+export class BodyReader implements BodySource {
   #conn: Connection;
   #framing: Framing["kind"];
   #remaining: number;
   #state: ChunkState = "size";
+  /** Bytes of trailer fields read so far, capped like a head. */
+  #trailers = 0;
   #done = false;
   #onEnd: (reusable: boolean) => void;
   #signal: AbortSignal;
@@ -47,20 +59,22 @@ export class BodyReader {
     }
   }
 
-  /** Reads the rest of the body into one array. */
-  async all(): Promise<Uint8Array<ArrayBuffer>> {
-    if (
-      this.#framing === "length" && !this.#done && this.#remaining <= PREALLOCATE_LIMIT
-    ) {
-      try {
-        return await this.#allSized();
-      } catch (err) {
-        throw this.#fail(err);
+  async all(
+    limit: number,
+    tooLarge: (limit: number) => Error,
+  ): Promise<Uint8Array<ArrayBuffer>> {
+    if (this.#framing === "length" && !this.#done) {
+      // A declared length beyond the limit is refused before a byte of it is read.
+      if (this.#remaining > limit) throw this.#fail(tooLarge(limit));
+      if (this.#remaining <= PREALLOCATE_LIMIT) {
+        try {
+          return await this.#allSized();
+        } catch (err) {
+          throw this.#fail(err);
+        }
       }
     }
-    const parts: Uint8Array[] = [];
-    for (let part = await this.next(); part !== null; part = await this.next()) parts.push(part);
-    return concatBytes(parts) as Uint8Array<ArrayBuffer>;
+    return await readAll(this, limit, tooLarge);
   }
 
   /** Gives the body up: the connection is closed, since its rest was never read. */
@@ -129,6 +143,11 @@ export class BodyReader {
         // The blank line after the (ignored) trailer fields ends the body.
         this.#finish(true);
         return null;
+      } else {
+        this.#trailers += line.length + 2;
+        if (this.#trailers > MAX_HEAD_BYTES) {
+          throw new HttpProtocolError(`chunked trailer fields longer than ${MAX_HEAD_BYTES} bytes`);
+        }
       }
     }
   }
@@ -169,6 +188,25 @@ export class BodyReader {
     this.#done = true;
     this.#onEnd(reusable);
   }
+}
+
+/** Reads `source` to its end into one array, giving up once it holds more than `limit` bytes. */
+export async function readAll(
+  source: BodySource,
+  limit: number,
+  tooLarge: (limit: number) => Error,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (let part = await source.next(); part !== null; part = await source.next()) {
+    size += part.length;
+    if (size > limit) {
+      source.cancel();
+      throw tooLarge(limit);
+    }
+    parts.push(part);
+  }
+  return concatBytes(parts) as Uint8Array<ArrayBuffer>;
 }
 
 function cutShort(): Error {

@@ -1,7 +1,8 @@
 import type { ChunkSource } from "../../core/chunk_reader.ts";
-import { BodyReader } from "./body.ts";
+import { BodyReader, type BodySource } from "./body.ts";
 import { Connection, MAX_HEAD_BYTES } from "./connection.ts";
-import { headEnd, HttpProtocolError, parseHead, type ResponseHead } from "./head.ts";
+import { DecodedBody } from "./decode.ts";
+import { type Framing, headEnd, HttpProtocolError, parseHead, ResponseHead } from "./head.ts";
 import { type RequestBytes, requestBytes, type RequestTarget } from "./request.ts";
 
 /**
@@ -51,8 +52,36 @@ export interface UpstreamClient {
 
 /** Idle connections kept per origin; beyond that the oldest is closed. */
 export const MAX_IDLE_PER_ORIGIN = 256;
-/** An idle connection older than this is closed rather than reused (servers drop idle ones). */
-export const IDLE_TIMEOUT_MS = 30_000;
+/**
+ * How long an idle connection is kept for reuse unless told otherwise: below the 5 s after which
+ * Node and uvicorn close idle connections, so the gateway lets go first.
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 4_000;
+/** Largest body `bytes()` and `text()` read whole unless told otherwise. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/** Settings of an `Http1Client`; every one has a default. */
+export interface Http1ClientOptions {
+  /** PEM certificates that replace the trusted roots for HTTPS upstreams. */
+  caCerts?: string[];
+  /** An idle pooled connection older than this is closed rather than reused. */
+  idleTimeoutMs?: number;
+  /** Largest body `bytes()` and `text()` read (after decoding); beyond it they reject. */
+  maxBodyBytes?: number;
+  /** The error a body beyond `maxBodyBytes` rejects with (default: an `HttpProtocolError`). */
+  tooLarge?: (limit: number) => Error;
+  /** The error for a content-encoding the client cannot decode (default: an `HttpProtocolError`). */
+  undecodable?: (coding: string) => Error;
+}
+
+/** What a whole-body read may hold, and the error beyond it. */
+interface BodyLimit {
+  bytes: number;
+  error: (limit: number) => Error;
+}
+
+/** `#exchange`'s answer when a pooled connection died before answering. */
+const STALE = Symbol("stale");
 
 const decoder = new TextDecoder();
 
@@ -73,63 +102,115 @@ export class Http1Client implements UpstreamClient {
   #targets = new Map<string, Target>();
   #closed = false;
   #caCerts: string[] | undefined;
+  #idleTimeoutMs: number;
+  #limit: BodyLimit;
+  #undecodable: (coding: string) => Error;
+  /** The last `Keep-Alive` value seen, and the idle limit it sets. */
+  #keepAlive = "";
+  #keepAliveMs = Infinity;
 
-  /** `caCerts` (PEM) replaces the trusted roots for HTTPS upstreams. */
-  constructor(options: { caCerts?: string[] } = {}) {
+  constructor(options: Http1ClientOptions = {}) {
     this.#caCerts = options.caCerts;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.#limit = {
+      bytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      error: options.tooLarge ??
+        ((limit) => new HttpProtocolError(`response body larger than ${limit} bytes`)),
+    };
+    this.#undecodable = options.undecodable ??
+      ((coding) => new HttpProtocolError(`answered with content-encoding ${coding}`));
   }
 
   async request(url: string, init: UpstreamInit): Promise<UpstreamResponse> {
     init.signal.throwIfAborted();
     const target = this.#target(url);
-    const request = requestBytes(target, init);
+    let request = requestBytes(target, init);
     try {
-      return await this.#send(target, init, request);
+      const pooled = this.#checkout(target.origin);
+      if (pooled !== undefined) {
+        const response = await this.#exchange(target, init, request, pooled, true);
+        if (response !== STALE) return response;
+        // The server closed the pooled connection before it answered, so it never processed the
+        // request (Go's Transport resends in the same case). The resend takes a fresh connection:
+        // the rest of the pool may have gone stale too.
+        request = requestBytes(target, init);
+      }
+      const conn = await connect(target, init.signal, this.#caCerts);
+      return await this.#exchange(target, init, request, conn, false) as Http1Response;
     } finally {
       // Already done once the request is written, unless sending failed before that.
       request.release();
     }
   }
 
-  async #send(target: Target, init: UpstreamInit, request: RequestBytes): Promise<Http1Response> {
+  /**
+   * Sends `request` on `conn` and reads the answer's head. STALE when `conn` came from the pool
+   * and failed before a single byte of an answer arrived.
+   */
+  async #exchange(
+    target: Target,
+    init: UpstreamInit,
+    request: RequestBytes,
+    conn: Connection,
+    pooled: boolean,
+  ): Promise<Http1Response | typeof STALE> {
     const { signal } = init;
-    for (let attempt = 1;; attempt++) {
-      // The retry opens a fresh connection: the rest of the pool may have gone stale too.
-      const pooled = attempt === 1 ? this.#checkout(target.origin) : undefined;
-      const conn = pooled ?? await connect(target, signal, this.#caCerts);
-      const onAbort = () => conn.close();
-      signal.addEventListener("abort", onAbort);
-      let head: ResponseHead;
-      try {
-        try {
-          await conn.write(request.bytes);
-        } catch (err) {
-          // A pooled connection that fails the write carried nothing of this request: it is
-          // sent once more on a fresh connection. Once written, a request is never resent here
-          // (it may have reached the server); the executor's retry policy decides.
-          if (pooled !== undefined && !signal.aborted) {
-            signal.removeEventListener("abort", onAbort);
-            conn.close();
-            continue;
-          }
-          throw err;
-        }
+    const onAbort = () => conn.close();
+    signal.addEventListener("abort", onAbort);
+    const received = conn.received;
+    let head: ResponseHead;
+    try {
+      await conn.write(request.bytes);
+      request.release();
+      head = await readHead(conn, init.method);
+    } catch (err) {
+      signal.removeEventListener("abort", onAbort);
+      conn.close();
+      if (signal.aborted) throw signal.reason;
+      if (pooled && conn.received === received) {
         request.release();
-        head = await readHead(conn, init.method);
-      } catch (err) {
+        return STALE;
+      }
+      throw err;
+    }
+    let format: CompressionFormat | null | undefined = null;
+    const coding = head.get("content-encoding");
+    if (coding !== null && hasBody(head.framing)) {
+      format = compressionOf(coding);
+      if (format === undefined) {
         signal.removeEventListener("abort", onAbort);
         conn.close();
-        throw signal.aborted ? signal.reason : err;
+        throw this.#undecodable(coding);
       }
-      const body = new BodyReader(conn, head.framing, {
-        signal,
-        onEnd: (reusable) => {
-          signal.removeEventListener("abort", onAbort);
-          this.#release(target.origin, conn, reusable && head.keepAlive);
-        },
-      });
-      return new Http1Response(head, body);
     }
+    const reader = new BodyReader(conn, head.framing, {
+      signal,
+      onEnd: (reusable) => {
+        signal.removeEventListener("abort", onAbort);
+        this.#release(target.origin, conn, reusable && head.keepAlive, head);
+      },
+    });
+    if (format != null) {
+      return new Http1Response(withoutCoding(head), new DecodedBody(reader, format), this.#limit);
+    }
+    return new Http1Response(head, reader, this.#limit);
+  }
+
+  /**
+   * How long `head`'s connection may idle in the pool: the pool's timeout, or less when the server
+   * announced its own with `Keep-Alive: timeout=N`; 0 or less means "do not pool".
+   */
+  #idleLimit(head: ResponseHead): number {
+    const keepAlive = head.get("keep-alive");
+    if (keepAlive === null) return this.#idleTimeoutMs;
+    // An upstream sends the same value every time: it is parsed once.
+    if (keepAlive !== this.#keepAlive) {
+      this.#keepAlive = keepAlive;
+      const match = /(?:^|[,;\s])timeout\s*=\s*"?(\d+)/i.exec(keepAlive);
+      // Half a second short of the server's own limit, so a request does not race its close.
+      this.#keepAliveMs = match === null ? Infinity : Number(match[1]) * 1000 - 500;
+    }
+    return Math.min(this.#idleTimeoutMs, this.#keepAliveMs);
   }
 
   close(): void {
@@ -153,20 +234,21 @@ export class Http1Client implements UpstreamClient {
     if (idle === undefined) return undefined;
     const now = performance.now();
     for (let conn = idle.pop(); conn !== undefined; conn = idle.pop()) {
-      if (now - conn.idleSince < IDLE_TIMEOUT_MS && conn.unpark()) return conn;
+      if (now < conn.idleUntil && conn.unpark()) return conn;
       conn.close();
     }
     return undefined;
   }
 
-  #release(origin: string, conn: Connection, reusable: boolean): void {
-    if (!reusable || this.#closed || conn.closed || conn.available > 0) {
+  #release(origin: string, conn: Connection, reusable: boolean, head: ResponseHead): void {
+    const idleMs = reusable ? this.#idleLimit(head) : 0;
+    if (idleMs <= 0 || this.#closed || conn.closed || conn.available > 0) {
       conn.close();
       return;
     }
     let idle = this.#idle.get(origin);
     if (idle === undefined) this.#idle.set(origin, idle = []);
-    conn.idleSince = performance.now();
+    conn.idleUntil = performance.now() + idleMs;
     conn.park();
     idle.push(conn);
     if (idle.length > MAX_IDLE_PER_ORIGIN) idle.shift()!.close();
@@ -178,17 +260,19 @@ class Http1Response implements UpstreamResponse {
   readonly status: number;
   readonly ok: boolean;
   #head: ResponseHead;
-  #reader: BodyReader;
+  #reader: BodySource;
+  #limit: BodyLimit;
   #hasBody: boolean;
   #stream: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
   /** Set by the first read, through the stream or whole. */
   #used = false;
 
-  constructor(head: ResponseHead, reader: BodyReader) {
+  constructor(head: ResponseHead, reader: BodySource, limit: BodyLimit) {
     this.status = head.status;
     this.ok = head.status >= 200 && head.status < 300;
     this.#head = head;
     this.#reader = reader;
+    this.#limit = limit;
     this.#hasBody = head.framing.kind !== "none";
   }
 
@@ -224,7 +308,7 @@ class Http1Response implements UpstreamResponse {
 
   async bytes(): Promise<Uint8Array<ArrayBuffer>> {
     this.#claim();
-    return await this.#reader.all();
+    return await this.#reader.all(this.#limit.bytes, this.#limit.error);
   }
 
   async text(): Promise<string> {
@@ -303,13 +387,43 @@ async function readHead(conn: Connection, method: string): Promise<ResponseHead>
     }
     const head = parseHead(conn.peek().subarray(0, end), method);
     conn.consume(end + 4);
-    const coding = head.get("content-encoding");
-    if (coding !== null && coding.trim().toLowerCase() !== "identity") {
-      throw new HttpProtocolError(`answered with content-encoding ${coding} although asked not to`);
-    }
     // Interim answers (100 Continue, 103 Early Hints) precede the real one.
     if (head.status < 200 && head.status !== 101) continue;
     if (head.status === 101) head.keepAlive = false;
     return head;
   }
+}
+
+/** Whether a response with this framing carries body bytes. */
+function hasBody(framing: Framing): boolean {
+  return framing.kind !== "none" && (framing.kind !== "length" || framing.length > 0);
+}
+
+/**
+ * The decoder for a content-encoding: null for none at all, undefined for one the client cannot
+ * decode (servers may send one although the request asks for `identity`).
+ */
+function compressionOf(coding: string): CompressionFormat | null | undefined {
+  switch (coding.trim().toLowerCase()) {
+    case "identity":
+    case "":
+      return null;
+    case "gzip":
+    case "x-gzip":
+      return "gzip";
+    case "deflate":
+      return "deflate";
+    case "br":
+      return "brotli";
+    default:
+      return undefined;
+  }
+}
+
+/** `head` without the fields that described the encoded bytes, since the body is relayed decoded. */
+function withoutCoding(head: ResponseHead): ResponseHead {
+  const fields = head.fields.filter(([name]) =>
+    name !== "content-encoding" && name !== "content-length"
+  );
+  return new ResponseHead(head.status, fields, head.framing, head.keepAlive);
 }

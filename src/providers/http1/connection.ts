@@ -20,8 +20,10 @@ export class Connection {
   /** A read started while the connection sat in its pool, adopted by the next request. */
   #pending: Promise<boolean> | null = null;
   #parked = false;
-  /** When the connection last went back to its pool (performance.now()). */
-  idleSince = 0;
+  /** Until when the connection may sit in its pool and still be reused (performance.now()). */
+  idleUntil = 0;
+  /** Reads that delivered bytes: unchanged across a request means the server sent nothing. */
+  received = 0;
 
   constructor(conn: Deno.Conn) {
     this.#conn = conn;
@@ -82,11 +84,13 @@ export class Connection {
     const n = await this.#conn.read(this.#buffer.subarray(this.#end));
     if (n === null) return false;
     this.#end += n;
+    this.received++;
     return true;
   }
 
   /** Reads straight into `target` (bypassing the buffer, which must be empty). */
   readInto(target: Uint8Array): Promise<number | null> {
+    // Only body reads come here, after the head was counted in `received`.
     return this.#conn.read(target);
   }
 
