@@ -163,6 +163,10 @@ async function main(args: string[]): Promise<number> {
   try {
     server = await startServer(config, { logger, version: VERSION });
   } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`configuration error:\n${err.message}`);
+      return 1;
+    }
     if (err instanceof Deno.errors.AddrInUse || err instanceof Deno.errors.PermissionDenied) {
       console.error(
         `cannot listen on ${config.server.host}:${config.server.port}: ${(err as Error).message}`,
@@ -216,6 +220,7 @@ async function reloadConfig(
   let config: GatewayConfig;
   try {
     config = await loadConfig(path, Deno.env.toObject());
+    await server.reload(config);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     server.rejectReload();
@@ -227,7 +232,6 @@ async function reloadConfig(
     });
     return;
   }
-  await server.reload(config);
   logger.info("configuration reloaded", {
     "gateway.config": path,
     "gateway.reload.reason": reason,

@@ -41,6 +41,8 @@ export interface GatewayListener {
   readonly connections: number;
   /** Stops accepting, closes idle connections, lets in-flight requests finish, then resolves. */
   shutdown(): Promise<void>;
+  /** Resolves once the accept loop has ended and the address is free again (after `shutdown`). */
+  readonly unbound: Promise<void>;
   /** Closes every connection at once. */
   abort(): void;
   /** Resolves once the listener and its last connection are closed. */
@@ -128,6 +130,7 @@ export function listen(
   let settle: () => void;
   const finished = new Promise<void>((resolve) => settle = resolve);
   let acceptLoopDone = false;
+  const unbound = Promise.withResolvers<void>();
   const maybeFinish = () => {
     if (acceptLoopDone && open.size === 0) settle();
   };
@@ -256,6 +259,7 @@ export function listen(
       serve(conn);
     }
     acceptLoopDone = true;
+    unbound.resolve();
     maybeFinish();
   })();
 
@@ -280,6 +284,7 @@ export function listen(
       return open.size;
     },
     shutdown,
+    unbound: unbound.promise,
     abort() {
       for (const conn of open) conn.close();
     },

@@ -1,3 +1,4 @@
+import { ConfigError } from "../config/errors.ts";
 import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
 import type { Engine } from "../core/engine.ts";
 import type { ExecutorDeps } from "../core/executor.ts";
@@ -88,7 +89,7 @@ export async function startServer(
   };
   current = buildGeneration(config, 1, shared, null);
 
-  const tls = config.server.tls === null ? undefined : await readTls(config.server.tls);
+  let tls = config.server.tls === null ? undefined : await readTls(config.server.tls);
   const onError = (err: unknown) => {
     logger.error("unhandled error", { "error.message": String(err) });
     return new Response(null, { status: 500 });
@@ -120,19 +121,21 @@ export async function startServer(
       : serveWithLimits(config, tls, onError, handle, logger);
   } catch (err) {
     current.retire();
-    throw err;
+    throw tls === undefined ? err : tlsError(err);
   }
-  let tlsFiles = config.server.tls;
 
   async function reload(next: GatewayConfig): Promise<void> {
     const old = current;
+    // Certificates are read again on every reload (a renewed file keeps its path); unreadable
+    // ones reject the reload before anything changes.
+    const nextTls = next.server.tls === null ? undefined : await readTls(next.server.tls);
     server.setLimits?.(limitsOf(next));
-    if (!sameTls(tlsFiles, next.server.tls)) {
+    if (nextTls?.cert !== tls?.cert || nextTls?.key !== tls?.key) {
       // New certificates apply to new connections; open ones keep the session they negotiated.
-      server = await server.relisten(
-        next.server.tls === null ? undefined : await readTls(next.server.tls),
-      );
-      tlsFiles = next.server.tls;
+      if (nextTls !== undefined) checkTls(nextTls);
+      server = await server.relisten(nextTls);
+      watch(server);
+      tls = nextTls;
     }
     if (
       next.server.host !== old.config.server.host || next.server.port !== old.config.server.port
@@ -151,6 +154,10 @@ export async function startServer(
     await Promise.resolve();
   }
 
+  // A listener replaced on reload is not the end of the server: its shutdown or failure is.
+  const ended = Promise.withResolvers<void>();
+  const watch = (served: Served) => served.finished.catch((err) => ended.reject(err));
+  watch(server);
   let stopping: Promise<void> | undefined;
   function shutdown(): Promise<void> {
     stopping ??= (async () => {
@@ -167,6 +174,7 @@ export async function startServer(
       idle?.close();
       await current.retire();
       await logger.flush();
+      ended.resolve();
     })();
     return stopping;
   }
@@ -187,14 +195,7 @@ export async function startServer(
     reload,
     rejectReload: () => metrics.reload("rejected"),
     shutdown,
-    // A listener replaced on reload is not the end of the server: only its shutdown is.
-    finished: Promise.race([
-      server.finished,
-      new Promise<void>((resolve) => {
-        const wait = () => stopping === undefined ? setTimeout(wait, 250) : stopping.then(resolve);
-        wait();
-      }),
-    ]),
+    finished: ended.promise,
   };
 }
 
@@ -242,7 +243,10 @@ function serveWithLimits(
     setLimits: (limits) => listener.setLimits(limits),
     async relisten(next) {
       const draining = listener.shutdown();
-      const fresh = serveWithLimits(config, next, onError, handle, logger);
+      await listener.unbound;
+      // The same address, even where the first listener was given a free port (port 0).
+      const same = { ...config, server: { ...config.server, port: listener.addr.port } };
+      const fresh = serveWithLimits(same, next, onError, handle, logger);
       fresh.finished = Promise.all([fresh.finished, draining]).then(() => {});
       return await Promise.resolve(fresh);
     },
@@ -275,7 +279,8 @@ function serveWithDeno(
     abort: () => {},
     async relisten(next) {
       await server.shutdown();
-      return serveWithDeno(config, next, onError, handle, logger);
+      const same = { ...config, server: { ...config.server, port: server.addr.port } };
+      return serveWithDeno(same, next, onError, handle, logger);
     },
   };
 }
@@ -286,16 +291,43 @@ function limitsOf(config: GatewayConfig): ConnectionLimits {
   return { header_timeout_ms, idle_timeout_ms, max_connections };
 }
 
-async function readTls(files: { cert: string; key: string }): Promise<TlsPem> {
-  const [cert, key] = await Promise.all([
-    Deno.readTextFile(files.cert),
-    Deno.readTextFile(files.key),
-  ]);
-  return { cert, key };
+/** A listener that could not start on the configured certificates is a configuration error. */
+function tlsError(err: unknown): unknown {
+  if (err instanceof Deno.errors.AddrInUse || err instanceof Deno.errors.PermissionDenied) {
+    return err;
+  }
+  return new ConfigError([{
+    path: "server.tls",
+    message: `cannot serve HTTPS with these files: ${(err as Error)?.message ?? err}`,
+  }]);
 }
 
-function sameTls(a: GatewayConfig["server"]["tls"], b: GatewayConfig["server"]["tls"]): boolean {
-  return a?.cert === b?.cert && a?.key === b?.key;
+/** Throws a configuration error unless a listener can start on these certificates. */
+function checkTls(pem: TlsPem): void {
+  try {
+    // A throwaway listener on a free loopback port: the one way to have Deno load the pair.
+    Deno.listenTls({ hostname: "127.0.0.1", port: 0, ...pem }).close();
+  } catch (err) {
+    throw tlsError(err);
+  }
+}
+
+/** Reads the PEM files of `server.tls`; a missing or unreadable one is a configuration error. */
+async function readTls(files: { cert: string; key: string }): Promise<TlsPem> {
+  const read = async (field: "cert" | "key") => {
+    try {
+      const text = await Deno.readTextFile(files[field]);
+      if (!text.includes("-----BEGIN ")) throw new Error("not a PEM file");
+      return text;
+    } catch (err) {
+      throw new ConfigError([{
+        path: `server.tls.${field}`,
+        message: `cannot read ${JSON.stringify(files[field])}: ${(err as Error).message}`,
+      }]);
+    }
+  };
+  const [cert, key] = await Promise.all([read("cert"), read("key")]);
+  return { cert, key };
 }
 
 /** The path of an absolute URL, without parsing the whole URL (it is needed on every request). */
