@@ -64,6 +64,8 @@ export interface AttemptRecord {
   model: string;
   kind: FailureKind;
   status?: number;
+  /** Why it failed (see `attemptCause`): for operators' logs, never for the client. */
+  cause?: string;
 }
 
 /** Errors the HTTP layer maps to an OpenAI-shaped response. */
@@ -111,6 +113,27 @@ export class GatewayError extends Error {
 export function describeAttempt(a: AttemptRecord): string {
   const what = a.kind === "http" ? `HTTP ${a.status}` : a.kind.replace("_", " ");
   return `${a.provider}/${a.model}: ${what}`;
+}
+
+/** Describes one attempt for the logs, with its cause: `openai/gpt-4o: network (...refused...)`. */
+export function explainAttempt(a: AttemptRecord): string {
+  const line = describeAttempt(a);
+  return a.cause === undefined ? line : `${line} (${a.cause})`;
+}
+
+/** Longest cause kept: room for an OS, TLS or protocol error, not for a whole upstream body. */
+const MAX_CAUSE_CHARS = 200;
+
+/**
+ * Why an attempt failed, for the logs: the error's message (none for an HTTP status, which says it
+ * already), with the provider's key and any URL credentials masked, capped at MAX_CAUSE_CHARS.
+ */
+export function attemptCause(err: ProviderError, secret: string | null): string | undefined {
+  if (err.kind === "http") return undefined;
+  let cause = err.message.replace(/\/\/[^/@\s]*@/g, "//[redacted]@");
+  // Masked before the cut, so that no prefix of the key can survive it.
+  if (secret !== null && secret !== "") cause = cause.replaceAll(secret, "[redacted]");
+  return cause.length > MAX_CAUSE_CHARS ? `${cause.slice(0, MAX_CAUSE_CHARS - 3)}...` : cause;
 }
 
 /**

@@ -16,6 +16,8 @@ export interface AttemptInfo {
 export interface AttemptResult {
   outcome: "success" | FailureKind | "client_closed";
   status?: number;
+  /** Why a failed attempt failed (see `attemptCause`), when more than its status says. */
+  cause?: string;
 }
 
 /**

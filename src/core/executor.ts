@@ -3,6 +3,7 @@ import type { Endpoint, ProviderResult } from "../providers/provider.ts";
 import { chunkReader, type ChunkSource } from "./chunk_reader.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
 import {
+  attemptCause,
   type AttemptRecord,
   describeAttempt,
   failureOf,
@@ -254,12 +255,14 @@ export function createExecutor(
           circuit.release();
           throw err instanceof ProviderError ? CLIENT_CLOSED : err;
         }
-        end({ outcome: err.kind, status: err.status });
+        const cause = attemptCause(err, target.provider.config.api_key);
+        end({ outcome: err.kind, status: err.status, cause });
         attempts.push({
           provider: target.provider.name,
           model: target.model,
           kind: err.kind,
           status: err.status,
+          cause,
         });
         if (!err.fallbackable) {
           circuit.release();

@@ -23,7 +23,7 @@ export interface Context {
   /** For proxied answers: resolves once the body has been sent (streams: at their end). */
   completion?: Promise<Completion>;
   /** Facts the handler learned, for the access log (provider, model, attempts). */
-  state: Record<string, string | number | boolean | undefined>;
+  state: Record<string, string | number | boolean | readonly string[] | undefined>;
 }
 
 /** An endpoint handler. */

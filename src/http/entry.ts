@@ -1,4 +1,4 @@
-import { GatewayError } from "../core/errors.ts";
+import { explainAttempt, GatewayError } from "../core/errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Context, Handler } from "./context.ts";
 import { responseForError } from "./errors.ts";
@@ -37,6 +37,10 @@ export function entry(
     if (err instanceof GatewayError) {
       ctx.state["error.code"] = err.code;
       ctx.state["error.message"] = err.message;
+      // The client's message names each attempt's kind; the log also says why each one failed.
+      if (err.attempts.length > 0) {
+        ctx.state["gateway.fallback_path"] = err.attempts.map(explainAttempt);
+      }
     } else {
       logger.error("unhandled error", {
         "error.message": err instanceof Error ? err.message : String(err),

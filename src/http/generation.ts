@@ -12,6 +12,7 @@ import type { ExecutorDeps } from "../core/executor.ts";
 import { accessLog } from "../middleware/access_log.ts";
 import { authenticate } from "../middleware/auth.ts";
 import { rateLimit } from "../middleware/rate_limit.ts";
+import { attemptLogEvents } from "../observability/attempt_log.ts";
 import type { GatewayMetrics } from "../observability/gateway_metrics.ts";
 import type { Logger } from "../observability/logger.ts";
 import { tracingEvents } from "../observability/tracing.ts";
@@ -78,7 +79,12 @@ export function buildGeneration(
 ): Generation {
   const { logger, metrics } = shared;
   const stores = buildStores(config, previous?.stores ?? null);
-  const events = combineEvents(metrics.events, tracingEvents());
+  const events = combineEvents(
+    metrics.events,
+    tracingEvents(),
+    // Left out above debug: an observer costs a closure per attempt even when it writes nothing.
+    config.logging.level === "debug" ? attemptLogEvents(logger) : NO_EVENTS,
+  );
   const engine = createEngine(config, shared.createProvider ?? registryProvider, {
     ...shared.executor,
     events: shared.executor?.events ?? events,

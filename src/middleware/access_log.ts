@@ -1,4 +1,4 @@
-import { describeAttempt } from "../core/errors.ts";
+import { explainAttempt } from "../core/errors.ts";
 import type { Context } from "../http/context.ts";
 import type { RequestObserver } from "../http/entry.ts";
 import type { Completion } from "../http/response_middleware.ts";
@@ -40,7 +40,7 @@ function fields(
   out["http.response.body.bytes"] = done.bytes;
   if (done.attempts.length > 0) {
     out["gateway.fallback_path"] = [
-      ...done.attempts.map(describeAttempt),
+      ...done.attempts.map(explainAttempt),
       `${done.provider}/${done.model}: served`,
     ];
   }
