@@ -99,7 +99,7 @@ providers:
         baseURL: gw.url + "/v1",
         apiKey: "unused",
         maxRetries: 0,
-        fetchOptions: { client } as RequestInit,
+        fetchOptions: { client },
       });
       const reply = await sdk.chat.completions.create({
         model: "a/m",
