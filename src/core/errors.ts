@@ -28,6 +28,13 @@ export class ProviderError extends Error {
   readonly upstreamContentType?: string;
   /** Delay the provider asked for (`Retry-After`), in milliseconds. */
   readonly retryAfterMs?: number;
+  /**
+   * Why, in words the client may see (a limit of the gateway's, an answer it cannot carry): named
+   * in the error the client gets, where the kind alone would not say.
+   */
+  readonly detail?: string;
+  /** False for a failure that says nothing about the provider's health (the breaker ignores it). */
+  readonly countsAgainstBreaker: boolean;
 
   constructor(
     kind: FailureKind,
@@ -38,6 +45,8 @@ export class ProviderError extends Error {
       upstreamContentType?: string;
       retryAfterMs?: number;
       cause?: unknown;
+      detail?: string;
+      countsAgainstBreaker?: boolean;
     } = {},
   ) {
     super(message, { cause: options.cause });
@@ -47,6 +56,8 @@ export class ProviderError extends Error {
     this.upstreamBody = options.upstreamBody;
     this.upstreamContentType = options.upstreamContentType;
     this.retryAfterMs = options.retryAfterMs;
+    this.detail = options.detail;
+    this.countsAgainstBreaker = options.countsAgainstBreaker ?? true;
     if (kind === "http" && options.status !== undefined) {
       this.retryable = RETRYABLE_STATUSES.has(options.status);
       this.fallbackable = this.retryable || SKIP_STATUSES.has(options.status) ||
@@ -64,6 +75,8 @@ export interface AttemptRecord {
   model: string;
   kind: FailureKind;
   status?: number;
+  /** The failure's `detail`, when it has one. */
+  detail?: string;
   /** Why it failed (see `attemptCause`): for operators' logs, never for the client. */
   cause?: string;
 }
@@ -111,7 +124,7 @@ export class GatewayError extends Error {
 
 /** Describes one attempt for an error message: `openai/gpt-4o: HTTP 500`. */
 export function describeAttempt(a: AttemptRecord): string {
-  const what = a.kind === "http" ? `HTTP ${a.status}` : a.kind.replace("_", " ");
+  const what = a.detail ?? (a.kind === "http" ? `HTTP ${a.status}` : a.kind.replace("_", " "));
   return `${a.provider}/${a.model}: ${what}`;
 }
 

@@ -262,6 +262,7 @@ export function createExecutor(
           model: target.model,
           kind: err.kind,
           status: err.status,
+          detail: err.detail,
           cause,
         });
         if (!err.fallbackable) {
@@ -401,6 +402,7 @@ function label(t: Target): string {
 
 /** Provider-side failures open the circuit; refusals (401/403/404/429) do not. */
 function countsAgainstCircuit(err: ProviderError): boolean {
+  if (!err.countsAgainstBreaker) return false;
   if (err.kind !== "http") return true;
   return (err.status ?? 0) >= 500;
 }
