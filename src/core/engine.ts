@@ -1,5 +1,5 @@
 import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
-import type { Provider } from "../providers/provider.ts";
+import type { Provider, UpstreamSettings } from "../providers/provider.ts";
 import { type AccessPolicy, createAccessPolicy } from "./access.ts";
 import { type Catalog, createCatalog } from "./catalog.ts";
 import { createExecutor, type Executor, type ExecutorDeps } from "./executor.ts";
@@ -21,12 +21,16 @@ export interface Engine {
 /** Builds the engine; `createProvider` comes from the provider registry (core knows no adapter). */
 export function createEngine(
   config: GatewayConfig,
-  createProvider: (config: ProviderConfig) => Provider,
+  createProvider: (config: ProviderConfig, settings: UpstreamSettings) => Provider,
   deps: ExecutorDeps = {},
 ): Engine {
   const providers = new Map<string, Provider>();
+  const settings: UpstreamSettings = {
+    poolIdleTimeoutMs: config.routing.pool_idle_timeout_ms,
+    maxResponseBytes: config.server.max_response_bytes,
+  };
   for (const p of config.providers) {
-    if (p.enabled) providers.set(p.name, createProvider(p));
+    if (p.enabled) providers.set(p.name, createProvider(p, settings));
   }
   const router = createRouter(config, providers, { random: deps.random });
   const timeouts = config.providers.filter((p) => p.enabled).map((p) => p.timeout_ms);

@@ -96,12 +96,28 @@ export async function callUpstream(
   } catch (err) {
     throw failureOf(err, req.signal, `${provider} unreachable`);
   }
-  if (!res.ok) throw await errorFromResponse(provider, res, req.translateError);
+  if (!res.ok) {
+    if (res.status < 200 || res.status === 304 || res.status > 599) {
+      throw uncarriable(provider, res);
+    }
+    throw await errorFromResponse(provider, res, req.translateError);
+  }
   // A 2xx without content (the status says so; the body is not touched, so it stays readable).
   if (res.status === 204 || res.status === 205) {
     throw new ProviderError("protocol", `${provider} answered with an empty body`);
   }
   return res;
+}
+
+/**
+ * A status no relayed answer can have (1xx, a 101 switch, 304 Not Modified, beyond 599): the
+ * upstream's fault, so the attempt fails and the chain moves on.
+ */
+function uncarriable(provider: string, res: UpstreamResponse): ProviderError {
+  // Whatever the connection carries after such an answer is not ours to read.
+  res.body?.cancel().catch(() => {});
+  const what = `answered HTTP ${res.status}, which the gateway cannot relay`;
+  return new ProviderError("protocol", `${provider} ${what}`, { detail: `upstream ${what}` });
 }
 
 /** Reads a 2xx JSON body; a body that is not JSON is the provider's fault, a cut one the link's. */

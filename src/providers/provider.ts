@@ -51,5 +51,13 @@ export interface Provider {
   close(): void;
 }
 
-/** Builds a provider from its configuration. */
-export type ProviderFactory = (config: ProviderConfig) => Provider;
+/** Gateway-wide settings of every provider's upstream connections. */
+export interface UpstreamSettings {
+  /** An idle pooled upstream connection older than this is closed, not reused. */
+  poolIdleTimeoutMs: number;
+  /** Largest upstream answer read whole (not streamed); beyond it the attempt fails. */
+  maxResponseBytes: number;
+}
+
+/** Builds a provider from its configuration (`settings` default to the configuration's defaults). */
+export type ProviderFactory = (config: ProviderConfig, settings?: UpstreamSettings) => Provider;

@@ -1,4 +1,13 @@
-import { Http1Client, type UpstreamClient } from "./http1/client.ts";
+import { ProviderError } from "../core/errors.ts";
+import { concatBytes } from "../core/json.ts";
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  Http1Client,
+  type UpstreamClient,
+  type UpstreamResponse,
+} from "./http1/client.ts";
+import type { UpstreamSettings } from "./provider.ts";
 
 export type { UpstreamClient, UpstreamInit, UpstreamResponse } from "./http1/client.ts";
 export { headerOf } from "./http1/client.ts";
@@ -12,29 +21,124 @@ const PROXY_VARIABLES = [
   "all_proxy",
 ];
 
+/** `routing.pool_idle_timeout` and `server.max_response_size` at their defaults. */
+export const DEFAULT_UPSTREAM_SETTINGS: UpstreamSettings = {
+  poolIdleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+  maxResponseBytes: DEFAULT_MAX_BODY_BYTES,
+};
+
+/** Codings `fetch` decodes itself (it asks for exactly these). */
+const FETCH_DECODES = new Set(["gzip", "br", "identity"]);
+
+const decoder = new TextDecoder();
+
 /**
  * One provider's upstream client: its own keep-alive pool, so one slow provider cannot starve
  * another. The gateway's HTTP/1.1 client serves direct connections. `fetch` carries the calls
  * where a proxy is configured in the environment (it honours those variables and NO_PROXY) and
  * where Deno's OpenTelemetry is on (it records each call as a span and sends `traceparent`).
  */
-export function createUpstreamClient(): UpstreamClient {
-  return needsFetch() ? fetchClient() : new Http1Client();
+export function createUpstreamClient(
+  settings: UpstreamSettings = DEFAULT_UPSTREAM_SETTINGS,
+): UpstreamClient {
+  if (needsFetch()) return fetchClient(settings);
+  return new Http1Client({
+    idleTimeoutMs: settings.poolIdleTimeoutMs,
+    maxBodyBytes: settings.maxResponseBytes,
+    tooLarge: responseTooLarge,
+    undecodable: undecodableAnswer,
+  });
 }
 
-function fetchClient(): UpstreamClient {
-  const client = Deno.createHttpClient({});
+/** An answer larger than the gateway reads whole: the upstream's fault, named to the client. */
+export function responseTooLarge(limit: number): ProviderError {
+  const message =
+    `upstream answer larger than the gateway's limit of ${limit} bytes (server.max_response_size)`;
+  return new ProviderError("protocol", message, { detail: message });
+}
+
+/**
+ * An answer in a content-encoding the gateway cannot decode. It says nothing about the
+ * upstream's health, so it does not count against the breaker.
+ */
+export function undecodableAnswer(coding: string): ProviderError {
+  const message = `upstream answered with content-encoding ${
+    JSON.stringify(coding.slice(0, 40))
+  }, which the gateway cannot decode`;
+  return new ProviderError("protocol", message, { detail: message, countsAgainstBreaker: false });
+}
+
+function fetchClient(settings: UpstreamSettings): UpstreamClient {
+  const client = Deno.createHttpClient({ poolIdleTimeout: settings.poolIdleTimeoutMs });
   return {
-    request: (url, { requestId, ...init }) =>
-      fetch(url, {
+    async request(url, { requestId, ...init }) {
+      const res = await fetch(url, {
         ...init,
         headers: requestId === undefined
           ? init.headers
           : { ...init.headers, "x-request-id": requestId },
         client,
-      }),
+      });
+      const coding = res.headers.get("content-encoding");
+      if (coding !== null && !FETCH_DECODES.has(coding.trim().toLowerCase())) {
+        res.body?.cancel().catch(() => {});
+        throw undecodableAnswer(coding);
+      }
+      return new LimitedResponse(res, settings.maxResponseBytes);
+    },
     close: () => client.close(),
   };
+}
+
+/** A `fetch` answer whose whole-body reads stop at the gateway's limit, as the HTTP/1.1 client's do. */
+class LimitedResponse implements UpstreamResponse {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: Headers;
+  #res: Response;
+  #limit: number;
+
+  constructor(res: Response, limit: number) {
+    this.status = res.status;
+    this.ok = res.ok;
+    this.headers = res.headers;
+    this.#res = res;
+    this.#limit = limit;
+  }
+
+  get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
+    return this.#res.body;
+  }
+
+  async bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    const body = this.#res.body;
+    if (body === null) return new Uint8Array(0);
+    const limit = this.#limit;
+    // A decoded body's content-length is the encoded size, which bounds nothing.
+    const declared = this.headers.get("content-encoding") === null
+      ? this.headers.get("content-length")
+      : null;
+    if (declared !== null && Number(declared) > limit) {
+      body.cancel().catch(() => {});
+      throw responseTooLarge(limit);
+    }
+    const reader = body.getReader();
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      size += read.value.length;
+      if (size > limit) {
+        reader.cancel().catch(() => {});
+        throw responseTooLarge(limit);
+      }
+      parts.push(read.value);
+    }
+    return concatBytes(parts) as Uint8Array<ArrayBuffer>;
+  }
+
+  async text(): Promise<string> {
+    return decoder.decode(await this.bytes());
+  }
 }
 
 function needsFetch(): boolean {

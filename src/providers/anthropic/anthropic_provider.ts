@@ -9,7 +9,13 @@ import {
   sseResult,
   unsupportedEndpoint,
 } from "../http_util.ts";
-import type { Provider, ProviderCall, ProviderModel, ProviderResult } from "../provider.ts";
+import type {
+  Provider,
+  ProviderCall,
+  ProviderModel,
+  ProviderResult,
+  UpstreamSettings,
+} from "../provider.ts";
 import { translateSse } from "../sse_translate.ts";
 import { createUpstreamClient, type UpstreamClient } from "../upstream_client.ts";
 import { toAnthropicRequest } from "./request.ts";
@@ -23,8 +29,11 @@ export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
 const MAX_MODEL_PAGES = 20;
 
 /** Adapter for Anthropic's Messages API: OpenAI chat requests in, OpenAI answers out. */
-export function createAnthropicProvider(config: ProviderConfig): Provider {
-  const client = createUpstreamClient();
+export function createAnthropicProvider(
+  config: ProviderConfig,
+  settings?: UpstreamSettings,
+): Provider {
+  const client = createUpstreamClient(settings);
   const messagesUrl = joinUrl(config.target_url, "/v1/messages");
   const modelsUrl = joinUrl(config.target_url, "/v1/models");
   const headers = headerRecord(buildHeaders(config));

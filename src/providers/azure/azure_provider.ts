@@ -1,6 +1,6 @@
 import type { ProviderConfig } from "../../config/types.ts";
 import { createOpenAICompatible } from "../openai/openai_provider.ts";
-import type { Endpoint, Provider, ProviderCall } from "../provider.ts";
+import type { Endpoint, Provider, ProviderCall, UpstreamSettings } from "../provider.ts";
 
 /** The GA `api-version` used for deployment URLs when the config names none. */
 export const AZURE_DEFAULT_API_VERSION = "2024-10-21";
@@ -16,7 +16,10 @@ const OPERATIONS: Record<Endpoint, string> = {
  * A `target_url` ending in `/openai/v1` uses the v1 API (deployment name in the body's `model`);
  * any other is a resource URL, addressed as `/openai/deployments/{deployment}/...?api-version=`.
  */
-export function createAzureProvider(config: ProviderConfig): Provider {
+export function createAzureProvider(
+  config: ProviderConfig,
+  settings?: UpstreamSettings,
+): Provider {
   const base = config.target_url.replace(/\/+$/, "");
   const v1 = /\/openai\/v1$/.test(base);
   const headers = new Headers(config.headers);
@@ -37,6 +40,7 @@ export function createAzureProvider(config: ProviderConfig): Provider {
       headers,
       modelsUrl: `${base}/models${query}`,
       extraModels: Object.keys(config.deployments),
+      upstream: settings,
     });
   }
 
@@ -50,5 +54,6 @@ export function createAzureProvider(config: ProviderConfig): Provider {
     // A resource lists base models, not the deployments a client can call: the map is the list.
     modelsUrl: null,
     extraModels: Object.keys(config.deployments),
+    upstream: settings,
   });
 }

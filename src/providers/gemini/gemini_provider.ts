@@ -9,7 +9,13 @@ import {
   sseResult,
   unsupportedEndpoint,
 } from "../http_util.ts";
-import type { Provider, ProviderCall, ProviderModel, ProviderResult } from "../provider.ts";
+import type {
+  Provider,
+  ProviderCall,
+  ProviderModel,
+  ProviderResult,
+  UpstreamSettings,
+} from "../provider.ts";
 import { translateSse } from "../sse_translate.ts";
 import { createUpstreamClient, type UpstreamClient } from "../upstream_client.ts";
 import { toGeminiEmbedRequest, toGeminiRequest } from "./request.ts";
@@ -60,13 +66,16 @@ interface GeminiUpstream {
 }
 
 /** Native adapter for Google's Gemini (Generative Language) API behind the OpenAI surface. */
-export function createGeminiProvider(config: ProviderConfig): Provider {
+export function createGeminiProvider(
+  config: ProviderConfig,
+  settings?: UpstreamSettings,
+): Provider {
   const { root, version } = geminiBase(config);
   const headers = headerRecord(buildHeaders(config));
   const streamHeaders = { ...headers, accept: "text/event-stream" };
   const upstream: GeminiUpstream = {
     name: config.name,
-    client: createUpstreamClient(),
+    client: createUpstreamClient(settings),
     apiRoot: `${root}/${version}`,
     headers,
     streamHeaders,

@@ -8,6 +8,7 @@ import type {
   ProviderCall,
   ProviderModel,
   ProviderResult,
+  UpstreamSettings,
 } from "../provider.ts";
 import { createUpstreamClient } from "../upstream_client.ts";
 
@@ -30,10 +31,15 @@ export interface OpenAICompatibleOptions {
   modelsUrl: string | null;
   /** Models always listed, whatever the upstream says. */
   extraModels?: string[];
+  /** The upstream connections' settings (default: the configuration's defaults). */
+  upstream?: UpstreamSettings;
 }
 
 /** Passthrough provider for OpenAI and every OpenAI-compatible server: bodies are not re-encoded. */
-export function createOpenAIProvider(config: ProviderConfig): Provider {
+export function createOpenAIProvider(
+  config: ProviderConfig,
+  settings?: UpstreamSettings,
+): Provider {
   const urls: Record<Endpoint, string> = {
     chat: joinUrl(config.target_url, PATHS.chat),
     completions: joinUrl(config.target_url, PATHS.completions),
@@ -45,6 +51,7 @@ export function createOpenAIProvider(config: ProviderConfig): Provider {
     url: (call) => urls[call.endpoint],
     headers,
     modelsUrl: joinUrl(config.target_url, "/v1/models"),
+    upstream: settings,
   });
 }
 
@@ -53,7 +60,7 @@ export function createOpenAICompatible(
   config: ProviderConfig,
   options: OpenAICompatibleOptions,
 ): Provider {
-  const client = createUpstreamClient();
+  const client = createUpstreamClient(options.upstream);
   const baseHeaders = headerRecord(options.headers);
   baseHeaders["content-type"] = "application/json";
   const streamHeaders = { ...baseHeaders, accept: "text/event-stream" };
