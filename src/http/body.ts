@@ -1,5 +1,5 @@
 import { GatewayError } from "../core/errors.ts";
-import { concatBytes, isRecord, type JsonObject } from "../core/json.ts";
+import { concatBytes, isRecord, type JsonObject, nestsDeeperThan } from "../core/json.ts";
 
 /** Bodies up to this size are read in one native read with one deadline for the whole body. */
 const WHOLE_READ_BYTES = 64 * 1024;
@@ -8,6 +8,8 @@ const WHOLE_READ_BYTES = 64 * 1024;
 export interface BodyOptions {
   /** Longest wait for the next bytes of the body (server.body_timeout); none when absent. */
   timeoutMs?: number;
+  /** Deepest nesting of arrays and objects (server.max_json_depth); unbounded when absent. */
+  maxDepth?: number;
 }
 
 /** Reads and parses a JSON object body, refusing bodies over `limit` bytes before buffering them. */
@@ -25,6 +27,14 @@ export async function readJsonBody(
     : await readLimited(request, limit, options.timeoutMs);
   if (text.trim() === "") {
     throw new GatewayError("invalid_json", "request body is empty; expected a JSON object");
+  }
+  // Checked before parsing: deep nesting costs the parser (and any later serialisation) far
+  // more per byte than flat JSON, for everyone waiting on the event loop.
+  if (options.maxDepth !== undefined && nestsDeeperThan(text, options.maxDepth)) {
+    throw new GatewayError(
+      "invalid_request",
+      `request body nests arrays and objects deeper than the gateway's limit of ${options.maxDepth} levels (server.max_json_depth)`,
+    );
   }
   let parsed: unknown;
   try {

@@ -31,7 +31,10 @@ export interface ProxyOptions {
 /** One handler for chat, completions and embeddings: parse once, plan, execute, relay. */
 export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyOptions): Handler {
   const limit = engine.config.server.max_body_bytes;
-  const bodyOptions = { timeoutMs: engine.config.server.body_timeout_ms };
+  const bodyOptions = {
+    timeoutMs: engine.config.server.body_timeout_ms,
+    maxDepth: engine.config.server.max_json_depth,
+  };
   // The content type each provider's streams last came with (OpenAI adds "; charset=utf-8"),
   // for responses prepared before the upstream answers.
   const streamTypes = new Map<string, string>();
