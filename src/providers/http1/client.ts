@@ -130,8 +130,8 @@ export class Http1Client implements UpstreamClient {
       if (pooled !== undefined) {
         const response = await this.#exchange(target, init, request, pooled, true);
         if (response !== STALE) return response;
-        // The server closed the pooled connection before it answered, so it never processed the
-        // request (Go's Transport resends in the same case). The resend takes a fresh connection:
+        // Nothing came back, so the server most likely closed the connection idle as the request
+        // went out (Go's Transport resends in the same case). The resend takes a fresh connection:
         // the rest of the pool may have gone stale too.
         request = requestBytes(target, init);
       }
