@@ -22,9 +22,14 @@ export async function readJsonBody(
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
   // With a small declared length, one native read is far cheaper than draining the body stream
   // chunk by chunk; otherwise the stream is read, cut off at the limit, with a deadline per read.
-  const text = declared !== null && Number(declared) <= WHOLE_READ_BYTES
-    ? await withDeadline(request.text(), options.timeoutMs)
-    : await readLimited(request, limit, options.timeoutMs);
+  let text: string;
+  try {
+    text = declared !== null && Number(declared) <= WHOLE_READ_BYTES
+      ? await withDeadline(request.text(), options.timeoutMs)
+      : await readLimited(request, limit, options.timeoutMs);
+  } catch (err) {
+    throw unreadable(err);
+  }
   if (text.trim() === "") {
     throw new GatewayError("invalid_json", "request body is empty; expected a JSON object");
   }
@@ -94,6 +99,13 @@ function withDeadline<T>(work: Promise<T>, timeoutMs: number | undefined): Promi
   });
   work.catch(() => {});
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/** A body that could not be read (bad chunked framing, a connection cut mid-body) is the client's. */
+function unreadable(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const detail = err instanceof Error ? err.message : String(err);
+  return new GatewayError("invalid_request", `could not read the request body: ${detail}`);
 }
 
 function tooLarge(limit: number): GatewayError {
