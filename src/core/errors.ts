@@ -157,5 +157,12 @@ export function failureOf(err: unknown, signal: AbortSignal, context: string): u
   if (err instanceof ProviderError) return err;
   if (signal.aborted) return signal.reason ?? err;
   const detail = err instanceof Error ? err.message : String(err);
-  return new ProviderError("network", `${context}: ${detail}`, { cause: err });
+  return new ProviderError("network", `${context}: ${detail}`, {
+    cause: err,
+    // Out of descriptors is the gateway's own shortage, not the provider's ill health.
+    countsAgainstBreaker: !OWN_RESOURCE_ERRORS.test(detail),
+  });
 }
+
+/** Errors of the gateway's own resources (EMFILE, ENFILE, ENOBUFS) met while reaching a provider. */
+const OWN_RESOURCE_ERRORS = /too many open files|os error (23|24|105)\b/i;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { attemptCause, explainAttempt, ProviderError } from "../../src/core/errors.ts";
+import { attemptCause, explainAttempt, failureOf, ProviderError } from "../../src/core/errors.ts";
 
 Deno.test("an attempt's cause masks the provider key and URL credentials, and is capped", () => {
   const key = "sk-live-0123456789abcdef";
@@ -36,4 +36,19 @@ Deno.test("an HTTP failure has no cause beyond its status, and a short cause is 
     explainAttempt({ provider: "p", model: "m", kind: "http", status: 500 }),
     "p/m: HTTP 500",
   );
+});
+
+Deno.test("running out of descriptors while reaching a provider does not count against its breaker", () => {
+  const signal = new AbortController().signal;
+  const emfile = failureOf(new Error("Too many open files (os error 24)"), signal, "a unreachable");
+  assert.ok(emfile instanceof ProviderError);
+  assert.equal(emfile.kind, "network");
+  assert.equal(emfile.countsAgainstBreaker, false);
+  const refused = failureOf(
+    new Error("Connection refused (os error 111)"),
+    signal,
+    "a unreachable",
+  );
+  assert.ok(refused instanceof ProviderError);
+  assert.equal(refused.countsAgainstBreaker, true);
 });
