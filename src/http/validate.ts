@@ -52,6 +52,8 @@ export function validateRequest(endpoint: Endpoint, body: JsonObject): RoutedReq
     );
   }
   const fallbacks = (body.models as string[] | undefined) ?? [];
+  if (typeof body.model === "string") checkModelName(body.model, "model");
+  for (let i = 0; i < fallbacks.length; i++) checkModelName(fallbacks[i]!, `models.${i}`);
   delete body.models;
   const model = typeof body.model === "string" ? body.model : fallbacks.shift();
   if (model === undefined) {
@@ -62,6 +64,43 @@ export function validateRequest(endpoint: Endpoint, body: JsonObject): RoutedReq
     );
   }
   return { model, fallbacks, stream: body.stream === true };
+}
+
+/** Longest model name accepted, its `provider/` prefix included. */
+const MAX_MODEL_LENGTH = 256;
+/**
+ * Characters a model name never has, and a header or URL path cannot carry as they are: C0 and
+ * C1 controls, DEL, and the line and paragraph separators.
+ */
+const UNSAFE_CHAR = /[\p{Cc}\u2028\u2029]/u;
+/** A `.` or `..` segment, which URL resolution would turn into another upstream path. */
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
+/**
+ * Refuses a model name before anything is sent: the name travels in URL paths (Azure, Gemini)
+ * and in the gateway's own response headers.
+ */
+function checkModelName(name: string, param: string): void {
+  const why = modelNameFault(name);
+  if (why !== undefined) {
+    throw new GatewayError("invalid_request", `${param}: the model name ${why}`, { param });
+  }
+}
+
+function modelNameFault(name: string): string | undefined {
+  if (name.length > MAX_MODEL_LENGTH) {
+    return `is ${name.length} characters long; the limit is ${MAX_MODEL_LENGTH}`;
+  }
+  if (!name.isWellFormed()) return "is not well-formed Unicode (it has a lone surrogate)";
+  const unsafe = UNSAFE_CHAR.exec(name);
+  if (unsafe !== null) {
+    const code = unsafe[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+    return `has a control or line-break character (U+${code}) at index ${unsafe.index}`;
+  }
+  if (name.includes(".") && DOT_SEGMENT.test(name)) {
+    return `${JSON.stringify(name)} has a "." or ".." segment, which no model is named`;
+  }
+  return undefined;
 }
 
 /** A cheap check of the fields the gateway reads; false means "let the schema explain". */

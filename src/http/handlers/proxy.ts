@@ -112,6 +112,9 @@ interface Prepared {
 
 const SSE_TYPE = "text/event-stream";
 
+/** A header value of printable ASCII; anything else (a Unicode model name) is percent-encoded. */
+const PLAIN_HEADER = /^[\x20-\x7e]*$/;
+
 function respond(ctx: Context, outcome: Outcome): Response {
   const headers = servedHeaders(
     ctx,
@@ -149,7 +152,7 @@ function servedHeaders(
   const headers: [string, string][] = [
     ["content-type", contentType],
     [SERVED_BY_PROVIDER, provider],
-    [SERVED_BY_MODEL, model],
+    [SERVED_BY_MODEL, PLAIN_HEADER.test(model) ? model : encodeURI(model)],
     [ATTEMPTS, String(attempts)],
     [REQUEST_ID_HEADER, ctx.requestId],
   ];

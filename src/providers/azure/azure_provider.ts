@@ -1,5 +1,7 @@
 import type { ProviderConfig } from "../../config/types.ts";
+import { ProviderError } from "../../core/errors.ts";
 import { createOpenAICompatible } from "../openai/openai_provider.ts";
+import { openAIErrorBody } from "../openai_wire.ts";
 import type { Endpoint, Provider, ProviderCall, UpstreamSettings } from "../provider.ts";
 
 /** The GA `api-version` used for deployment URLs when the config names none. */
@@ -47,7 +49,7 @@ export function createAzureProvider(
   const version = encodeURIComponent(config.api_version ?? AZURE_DEFAULT_API_VERSION);
   return createOpenAICompatible(config, {
     url: (call: ProviderCall) =>
-      `${base}/openai/deployments/${encodeURIComponent(deploymentOf(call.model))}/${
+      `${base}/openai/deployments/${deploymentSegment(config.name, deploymentOf(call.model))}/${
         OPERATIONS[call.endpoint]
       }?api-version=${version}`,
     headers,
@@ -56,4 +58,20 @@ export function createAzureProvider(
     extraModels: Object.keys(config.deployments),
     upstream: settings,
   });
+}
+
+/**
+ * A deployment name as a URL path segment. `.` and `..` are refused: URL resolution would turn
+ * them into another path of the same host, which would then receive the provider's key.
+ */
+function deploymentSegment(provider: string, deployment: string): string {
+  if (deployment === "." || deployment === "..") {
+    const message = `provider "${provider}" (azure): "${deployment}" cannot name a deployment`;
+    throw new ProviderError("http", message, {
+      status: 400,
+      upstreamBody: openAIErrorBody(message, { param: "model", code: "invalid_value" }),
+      upstreamContentType: "application/json",
+    });
+  }
+  return encodeURIComponent(deployment);
 }
