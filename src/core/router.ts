@@ -1,5 +1,5 @@
 import type { GatewayConfig, StrategyTarget, VirtualStrategyConfig } from "../config/types.ts";
-import type { Provider } from "../providers/provider.ts";
+import { type Endpoint, type Provider, unservedReason } from "../providers/provider.ts";
 import { GatewayError } from "./errors.ts";
 
 /** One place a request may be served: a provider and the model name it knows. */
@@ -117,6 +117,24 @@ export function createRouter(
   }
 
   return { plan, virtualModels: [...virtual.keys()] };
+}
+
+/**
+ * The targets whose provider serves `endpoint`. When none does, no attempt could succeed: the
+ * request is refused with the adapters' reasons instead of failing at every provider.
+ */
+export function servingTargets(plan: Target[], endpoint: Endpoint): Target[] {
+  // A plan kept whole, the common case, is returned as it is: no copy.
+  let serving: Target[] | undefined;
+  for (let i = 0; i < plan.length; i++) {
+    const target = plan[i]!;
+    if (unservedReason(target.provider, endpoint) === undefined) serving?.push(target);
+    else serving ??= plan.slice(0, i);
+  }
+  if (serving === undefined) return plan;
+  if (serving.length > 0) return serving;
+  const reasons = new Set(plan.map((t) => unservedReason(t.provider, endpoint)));
+  throw new GatewayError("invalid_request", [...reasons].join("; "), { param: "model" });
 }
 
 /** Weighted random order without replacement: heavier targets tend to come first. */

@@ -1,8 +1,9 @@
+import type { ProviderConfig } from "../config/types.ts";
 import { failureOf, ProviderError } from "../core/errors.ts";
 import { concatBytes } from "../core/json.ts";
 import { openAIErrorBody } from "./openai_wire.ts";
 import type { ChunkSource } from "../core/chunk_reader.ts";
-import type { ProviderResult } from "./provider.ts";
+import { type Endpoint, type ProviderResult, unservedMessage } from "./provider.ts";
 import { headerOf, type UpstreamClient, type UpstreamResponse } from "./upstream_client.ts";
 
 const encoder = new TextEncoder();
@@ -222,8 +223,8 @@ export function unsupportedField(provider: string, field: string, why: string): 
 }
 
 /** A 404 for an endpoint this provider lacks: fallbackable, so a chain moves on to one that has it. */
-export function unsupportedEndpoint(provider: string, endpoint: string): ProviderError {
-  const message = `provider "${provider}" does not serve ${endpoint}`;
+export function unsupportedEndpoint(config: ProviderConfig, endpoint: Endpoint): ProviderError {
+  const message = unservedMessage(config, endpoint);
   return new ProviderError("http", message, {
     status: 404,
     upstreamBody: openAIErrorBody(message, {

@@ -5,6 +5,13 @@ import type { JsonObject } from "../core/json.ts";
 /** The OpenAI endpoints the gateway serves. */
 export type Endpoint = "chat" | "completions" | "embeddings";
 
+/** Each endpoint's OpenAI API path, as clients know it. */
+export const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = {
+  chat: "/v1/chat/completions",
+  completions: "/v1/completions",
+  embeddings: "/v1/embeddings",
+};
+
 /** One upstream call: the request body is already rewritten for this provider's model. */
 export interface ProviderCall {
   endpoint: Endpoint;
@@ -43,12 +50,25 @@ export interface ProviderModel {
 export interface Provider {
   readonly name: string;
   readonly config: ProviderConfig;
+  /** The endpoints the adapter can serve; absent when it serves them all. */
+  readonly endpoints?: ReadonlySet<Endpoint>;
   /** Sends one call; resolves once the upstream answered 2xx with headers. */
   send(call: ProviderCall): Promise<ProviderResult>;
   /** Lists the models the upstream serves. */
   listModels(signal: AbortSignal): Promise<ProviderModel[]>;
   /** Releases connection pools. */
   close(): void;
+}
+
+/** Why a provider cannot serve an endpoint, or undefined when it can. */
+export function unservedReason(provider: Provider, endpoint: Endpoint): string | undefined {
+  if (provider.endpoints === undefined || provider.endpoints.has(endpoint)) return undefined;
+  return unservedMessage(provider.config, endpoint);
+}
+
+/** The adapter's words for an endpoint it lacks: `provider "claude" (anthropic) does not serve ...`. */
+export function unservedMessage(config: ProviderConfig, endpoint: Endpoint): string {
+  return `provider "${config.name}" (${config.type}) does not serve ${ENDPOINT_PATHS[endpoint]}`;
 }
 
 /** Gateway-wide settings of every provider's upstream connections. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/load.ts";
 import { GatewayError } from "../../src/core/errors.ts";
-import { createRouter } from "../../src/core/router.ts";
+import { createRouter, servingTargets } from "../../src/core/router.ts";
 import type { Provider } from "../../src/providers/provider.ts";
 
 const config = parseConfig(
@@ -78,4 +78,20 @@ Deno.test("router refuses bare, unknown and disabled names with a hint", () => {
       return true;
     });
   }
+});
+
+Deno.test("router keeps a plan whole when every provider serves the endpoint, else skips or refuses", () => {
+  const providers = fakeProviders();
+  const chatOnly = { ...providers.get("b")!, endpoints: new Set(["chat"] as const) };
+  providers.set("b", chatOnly);
+  const plan = createRouter(config, providers).plan("a/m");
+  assert.equal(servingTargets(plan, "chat"), plan, "no copy when nothing is dropped");
+  assert.deepEqual(servingTargets(plan, "embeddings").map((t) => t.provider.name), ["a", "c"]);
+  const only = createRouter(config, providers).plan("b/m").slice(0, 1);
+  assert.throws(
+    () => servingTargets(only, "embeddings"),
+    (err) =>
+      err instanceof GatewayError && err.code === "invalid_request" &&
+      err.message === 'provider "b" (openai) does not serve /v1/embeddings',
+  );
 });

@@ -1,6 +1,7 @@
 import type { Engine } from "../../core/engine.ts";
 import type { Outcome } from "../../core/executor.ts";
 import { isRecord, type JsonObject } from "../../core/json.ts";
+import { servingTargets } from "../../core/router.ts";
 import { stripUsageChunk } from "../../core/usage.ts";
 import type { Endpoint } from "../../providers/provider.ts";
 import { readJsonBody } from "../body.ts";
@@ -44,10 +45,14 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
     const routed = validateRequest(endpoint, body);
     ctx.state["gateway.requested_model"] = routed.model;
     ctx.state["gateway.stream"] = routed.stream;
-    const plan = engine.access.filterPlan(
-      ctx.caller,
-      routed.model,
-      engine.router.plan(routed.model, routed.fallbacks),
+    // Access is judged on the plan as requested, before targets are dropped for the endpoint.
+    const plan = servingTargets(
+      engine.access.filterPlan(
+        ctx.caller,
+        routed.model,
+        engine.router.plan(routed.model, routed.fallbacks),
+      ),
+      endpoint,
     );
     const stripUsage = ctx.onTokens !== undefined && routed.stream && !asksForUsage(body);
     if (stripUsage) {

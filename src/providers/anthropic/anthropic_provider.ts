@@ -10,6 +10,7 @@ import {
   unsupportedEndpoint,
 } from "../http_util.ts";
 import type {
+  Endpoint,
   Provider,
   ProviderCall,
   ProviderModel,
@@ -24,6 +25,9 @@ import { anthropicStreamTranslator } from "./stream.ts";
 
 /** The `anthropic-version` sent when the configuration names none. */
 export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
+
+/** The Messages API has no counterpart of completions or embeddings. */
+const ENDPOINTS: ReadonlySet<Endpoint> = new Set(["chat"]);
 
 /** Pages of the model list followed at most: a runaway cursor must not loop forever. */
 const MAX_MODEL_PAGES = 20;
@@ -40,7 +44,7 @@ export function createAnthropicProvider(
   const translated: TranslationCache = new WeakMap();
 
   async function send(call: ProviderCall): Promise<ProviderResult> {
-    if (call.endpoint !== "chat") throw unsupportedEndpoint(config.name, call.endpoint);
+    if (call.endpoint !== "chat") throw unsupportedEndpoint(config, call.endpoint);
     const res = await callUpstream(config.name, {
       url: messagesUrl,
       headers,
@@ -62,6 +66,7 @@ export function createAnthropicProvider(
   return {
     name: config.name,
     config,
+    endpoints: ENDPOINTS,
     send,
     listModels: (signal) => listAllModels(config.name, { url: modelsUrl, headers, client, signal }),
     close: () => client.close(),

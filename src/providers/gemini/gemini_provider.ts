@@ -10,6 +10,7 @@ import {
   unsupportedEndpoint,
 } from "../http_util.ts";
 import type {
+  Endpoint,
   Provider,
   ProviderCall,
   ProviderModel,
@@ -28,6 +29,8 @@ const DEFAULT_VERSION = "v1beta";
 const VERSION_SUFFIX = /\/(v\d+(?:alpha|beta)?\d*)$/;
 /** Bound on model-list pages followed, so a looping `nextPageToken` cannot spin forever. */
 const MAX_MODEL_PAGES = 20;
+/** Gemini has no counterpart of the legacy completions API. */
+const ENDPOINTS: ReadonlySet<Endpoint> = new Set(["chat", "embeddings"]);
 
 /** Where a Gemini provider's API lives: base URL without version, and the version to use. */
 export interface GeminiBase {
@@ -84,10 +87,11 @@ export function createGeminiProvider(
   return {
     name: config.name,
     config,
+    endpoints: ENDPOINTS,
     send(call: ProviderCall): Promise<ProviderResult> {
       if (call.endpoint === "chat") return sendChat(upstream, call);
       if (call.endpoint === "embeddings") return sendEmbeddings(upstream, call);
-      return Promise.reject(unsupportedEndpoint(config.name, call.endpoint));
+      return Promise.reject(unsupportedEndpoint(config, call.endpoint));
     },
     listModels: (signal: AbortSignal) => listAllModels(upstream, signal),
     close: () => upstream.client.close(),
