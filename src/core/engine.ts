@@ -3,6 +3,7 @@ import type { Provider, UpstreamSettings } from "../providers/provider.ts";
 import { type AccessPolicy, createAccessPolicy } from "./access.ts";
 import { type Catalog, createCatalog } from "./catalog.ts";
 import { createExecutor, type Executor, type ExecutorDeps } from "./executor.ts";
+import { createRedactor, type Redactor } from "./redact.ts";
 import { createRouter, type Router } from "./router.ts";
 
 /** The engine: everything that serves a request, built from one configuration. */
@@ -14,6 +15,8 @@ export interface Engine {
   catalog: Catalog;
   /** Which caller may use which model. */
   access: AccessPolicy;
+  /** Replaces the providers' keys in an upstream's words before a client or a log sees them. */
+  redact: Redactor;
   /** Stops background work and closes connection pools. */
   close(): void;
 }
@@ -34,8 +37,10 @@ export function createEngine(
   }
   const router = createRouter(config, providers, { random: deps.random });
   const timeouts = config.providers.filter((p) => p.enabled).map((p) => p.timeout_ms);
+  const redact = createRedactor(config.providers);
   const executor = createExecutor(config.routing, deps, {
     shortestTimeoutMs: timeouts.length > 0 ? Math.min(...timeouts) : undefined,
+    redact,
   });
   const catalog = createCatalog([...providers.values()], router.virtualModels, config.models);
   return {
@@ -45,6 +50,7 @@ export function createEngine(
     executor,
     catalog,
     access: createAccessPolicy(config),
+    redact,
     close() {
       catalog.stop();
       executor.close();

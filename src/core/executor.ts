@@ -14,6 +14,7 @@ import { type ExecutionEvents, NO_EVENTS } from "./events.ts";
 import { IdleWatch, type Watched } from "./idle_watch.ts";
 import { LinkedList, ListNode } from "./linked_list.ts";
 import type { JsonObject } from "./json.ts";
+import type { Redactor } from "./redact.ts";
 import type { Target } from "./router.ts";
 import { type OpenRelay, openRelay, type RelayOptions, type RelaySummary } from "./stream_relay.ts";
 
@@ -123,7 +124,7 @@ class ClientTie {
 export function createExecutor(
   routing: RoutingConfig,
   deps: ExecutorDeps = {},
-  options: { shortestTimeoutMs?: number } = {},
+  options: { shortestTimeoutMs?: number; redact?: Redactor } = {},
 ): Executor {
   const sleep = deps.sleep ?? abortableSleep;
   const random = deps.random ?? Math.random;
@@ -327,6 +328,7 @@ export function createExecutor(
           idle,
           idleTimeoutMs: routing.stream_idle_timeout_ms,
           label: `${provider.name}/${model}`,
+          redact: options.redact,
           abort: (reason) => controller.abort(reason),
           keepBody: request.keepBody,
           onEnd: (ended: RelaySummary) => {

@@ -36,6 +36,8 @@ export interface RelayOptions {
   keepBody?: boolean;
   /** Label used in the error event, e.g. "openai/gpt-4o". */
   label: string;
+  /** Scrubs secrets from the error event's message (an upstream's words may echo a key). */
+  redact?: (text: string) => string;
 }
 
 /** A relay made before its upstream answered: `begin` starts it with the first chunk. */
@@ -119,7 +121,9 @@ export function openRelay(options: RelayOptions): OpenRelay {
       } catch (error) {
         if (ended) return;
         const prefix = atEventBoundary ? "" : "\n\n";
-        const event = encoder.encode(prefix + streamErrorEvent(error, options.label));
+        const event = encoder.encode(
+          prefix + streamErrorEvent(error, options.label, options.redact),
+        );
         sent(event);
         controller.enqueue(event);
         controller.close();
@@ -153,7 +157,11 @@ export function openRelay(options: RelayOptions): OpenRelay {
 }
 
 /** The SSE event that tells an OpenAI client the stream broke: `data: {"error": {...}}`. */
-export function streamErrorEvent(error: unknown, label: string): string {
+export function streamErrorEvent(
+  error: unknown,
+  label: string,
+  redact: (text: string) => string = (text) => text,
+): string {
   const detail = error instanceof ProviderError
     ? (error.kind === "idle_timeout" ? error.message : `${error.kind}: ${error.message}`)
     : error instanceof Error
@@ -161,7 +169,7 @@ export function streamErrorEvent(error: unknown, label: string): string {
     : String(error);
   const body = {
     error: {
-      message: `upstream stream from ${label} failed after it started: ${detail}`,
+      message: redact(`upstream stream from ${label} failed after it started: ${detail}`),
       type: "upstream_error",
       param: null,
       code: error instanceof ProviderError && error.kind === "idle_timeout"

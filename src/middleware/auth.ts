@@ -10,7 +10,8 @@ const JWT_SHAPE = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
 
 /**
  * Authenticates every request but the open paths: a gateway key (`Authorization: Bearer` or
- * `x-api-key`) or, when an issuer is configured, a JWT. Sets `ctx.caller`; 401 otherwise.
+ * `x-api-key`) or, when an issuer is configured, a JWT. Sets `ctx.caller`; 401 otherwise. On
+ * the open paths credentials are optional: valid ones set `ctx.caller`, others are ignored.
  */
 export function authenticate(
   config: AuthConfig,
@@ -42,8 +43,14 @@ export function authenticate(
   }
 
   return async function authMiddleware(ctx: Context, next) {
-    if (!config.enabled || options.open.has(ctx.path)) return next();
+    if (!config.enabled) return next();
     const credential = credentialOf(ctx.request.headers);
+    if (options.open.has(ctx.path)) {
+      // Open paths need no credentials, but valid ones still identify the caller (`/v1/info`
+      // shows them details); invalid ones are ignored, as if absent.
+      if (credential !== null) ctx.caller = await identify(credential).catch(() => null);
+      return next();
+    }
     if (credential === null) {
       throw new GatewayError(
         "invalid_api_key",

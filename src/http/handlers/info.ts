@@ -1,5 +1,5 @@
 import type { Engine } from "../../core/engine.ts";
-import type { Handler } from "../context.ts";
+import type { Context, Handler } from "../context.ts";
 
 /** What `/v1/info` reports beyond the engine's own state. */
 export interface InfoFacts {
@@ -10,9 +10,17 @@ export interface InfoFacts {
   generation: number;
 }
 
-/** `GET /v1/info`: status, version, config generation and per-provider health. */
+/** What a caller who may not see error texts gets instead of one. */
+const HIDDEN_ERROR = "the last refresh failed (details for authenticated or local callers)";
+
+/**
+ * `GET /v1/info`: status, version, config generation and per-provider health. Error texts (TLS
+ * failures, upstream answers) describe the network behind the gateway: they are shown only to
+ * authenticated callers and callers on the gateway's own host.
+ */
 export function infoHandler(engine: Engine, facts: InfoFacts): Handler {
-  return function info(): Response {
+  return function info(ctx: Context): Response {
+    const detailed = ctx.caller !== null || isLocal(ctx);
     const providers = engine.config.providers.map((p) => {
       if (!p.enabled) return { name: p.name, type: p.type, enabled: false };
       const breaker = engine.executor.breaker(p.name);
@@ -27,7 +35,7 @@ export function infoHandler(engine: Engine, facts: InfoFacts): Handler {
         models_refreshed_at: catalog?.last_refresh
           ? new Date(catalog.last_refresh).toISOString()
           : null,
-        models_error: catalog?.last_error ?? null,
+        models_error: errorText(catalog?.last_error ?? null, detailed, engine),
       };
     });
     return Response.json({
@@ -40,4 +48,21 @@ export function infoHandler(engine: Engine, facts: InfoFacts): Handler {
       strategies: engine.config.strategies.map((s) => s.name),
     });
   };
+}
+
+function errorText(error: string | null, detailed: boolean, engine: Engine): string | null {
+  if (error === null) return null;
+  return detailed ? engine.redact(error) : HIDDEN_ERROR;
+}
+
+/**
+ * A caller on the loopback interface, not relayed by a proxy on this host (which would make
+ * every caller look local).
+ */
+function isLocal(ctx: Context): boolean {
+  const addr = ctx.remoteAddr;
+  if (addr !== "::1" && !addr.startsWith("127.") && !addr.startsWith("::ffff:127.")) return false;
+  const headers = ctx.request.headers;
+  return !headers.has("forwarded") && !headers.has("x-forwarded-for") &&
+    !headers.has("x-real-ip");
 }

@@ -78,6 +78,8 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
         prepared = { body: stream, type, response: new Response(stream, { headers }) };
       },
     });
+    // An upstream's refusal may quote the request it got, key included; answers are not scanned.
+    if (outcome.kind === "rejected") outcome.body = engine.redact(outcome.body);
     const completion = completionOf(ctx, outcome, performance.now() - ctx.startedAt);
     ctx.completion = completion;
     const onTokens = ctx.onTokens;
