@@ -86,7 +86,7 @@ async function readLimited(
 /** Settles as `work` does, or fails with a 408 once `timeoutMs` passes first. */
 function withDeadline<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {
   if (timeoutMs === undefined) return work;
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() =>
       reject(
