@@ -54,7 +54,7 @@ const serverSchema = z.preprocess(
     header_timeout: duration().prefault("30s"),
     body_timeout: duration().prefault("30s"),
     idle_timeout: duration().prefault("60s"),
-    max_connections: integer(1, MAX_INT, "must be at least 1").prefault(4096),
+    max_connections: integer(1, MAX_INT, "must be at least 1").prefault(10_000),
     tls: tlsSchema,
   }).transform((raw): ServerConfig => ({
     host: raw.host,

@@ -68,7 +68,7 @@ Deno.test("an empty file and a comments-only file load as all defaults", () => {
       header_timeout_ms: 30_000,
       body_timeout_ms: 30_000,
       idle_timeout_ms: 60_000,
-      max_connections: 4096,
+      max_connections: 10_000,
       tls: null,
     },
     logging: { level: "info", format: "json" },
