@@ -1,4 +1,5 @@
 import { GatewayError } from "../core/errors.ts";
+import type { IdleWatch } from "../core/idle_watch.ts";
 import { concatBytes, isRecord, type JsonObject, nestsDeeperThan } from "../core/json.ts";
 
 /** Bodies up to this size are read in one native read with one deadline for the whole body. */
@@ -8,6 +9,8 @@ const WHOLE_READ_BYTES = 64 * 1024;
 export interface BodyOptions {
   /** Longest wait for the next bytes of the body (server.body_timeout); none when absent. */
   timeoutMs?: number;
+  /** Keeps the deadlines: one shared interval, where a timer per request would cost far more. */
+  watch?: IdleWatch;
   /** Deepest nesting of arrays and objects (server.max_json_depth); unbounded when absent. */
   maxDepth?: number;
 }
@@ -22,11 +25,14 @@ export async function readJsonBody(
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
   // With a small declared length, one native read is far cheaper than draining the body stream
   // chunk by chunk; otherwise the stream is read, cut off at the limit, with a deadline per read.
+  const deadline = options.timeoutMs !== undefined && options.watch !== undefined
+    ? { watch: options.watch, ms: options.timeoutMs }
+    : undefined;
   let text: string;
   try {
     text = declared !== null && Number(declared) <= WHOLE_READ_BYTES
-      ? await withDeadline(request.text(), options.timeoutMs)
-      : await readLimited(request, limit, options.timeoutMs);
+      ? await withDeadline(request.text(), deadline)
+      : await readLimited(request, limit, deadline);
   } catch (err) {
     throw unreadable(err);
   }
@@ -54,54 +60,71 @@ export async function readJsonBody(
   return parsed;
 }
 
+/** A body's deadline: `ms` without new bytes, kept by `watch`. */
+interface Deadline {
+  watch: IdleWatch;
+  ms: number;
+}
+
 async function readLimited(
   request: Request,
   limit: number,
-  timeoutMs: number | undefined,
+  deadline: Deadline | undefined,
 ): Promise<string> {
   if (request.body === null) return "";
   const reader = request.body.getReader();
+  let stalled = false;
+  // A stalled body cancels the reader: the pending read then ends, and the stall is reported.
+  const entry = deadline?.watch.add(deadline.ms, () => {
+    stalled = true;
+    reader.cancel().catch(() => {});
+  });
   const parts: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    let read;
-    try {
-      read = await withDeadline(reader.read(), timeoutMs);
-    } catch (err) {
-      reader.cancel().catch(() => {});
-      throw err;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (stalled) throw stalledBody(deadline!.ms);
+      if (done) break;
+      if (entry !== undefined) deadline!.watch.touch(entry);
+      size += value.byteLength;
+      if (size > limit) {
+        reader.cancel().catch(() => {});
+        throw tooLarge(limit);
+      }
+      parts.push(value);
     }
-    const { done, value } = read;
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      reader.cancel().catch(() => {});
-      throw tooLarge(limit);
-    }
-    parts.push(value);
+  } finally {
+    if (entry !== undefined) deadline!.watch.remove(entry);
   }
   return new TextDecoder().decode(concatBytes(parts));
 }
 
-/** Settles as `work` does, or fails with a 408 once `timeoutMs` passes first. */
-function withDeadline<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {
-  if (timeoutMs === undefined) return work;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() =>
-      reject(
-        new GatewayError(
-          "body_timeout",
-          `the request body stalled for longer than the gateway's limit of ${timeoutMs} ms ` +
-            "(server.body_timeout)",
-        ),
-      ), timeoutMs);
+/** Settles as `work` does, or fails with a 408 once the deadline passes first. */
+function withDeadline<T>(work: Promise<T>, deadline: Deadline | undefined): Promise<T> {
+  if (deadline === undefined) return work;
+  const { watch, ms } = deadline;
+  const outcome = Promise.withResolvers<T>();
+  const entry = watch.add(ms, () => outcome.reject(stalledBody(ms)));
+  work.then((value) => {
+    watch.remove(entry);
+    outcome.resolve(value);
+  }, (err) => {
+    watch.remove(entry);
+    outcome.reject(err);
   });
-  work.catch(() => {});
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  return outcome.promise;
 }
 
-/** A body that could not be read (bad chunked framing, a connection cut mid-body) is the client's. */
+function stalledBody(ms: number): GatewayError {
+  return new GatewayError(
+    "body_timeout",
+    `the request body stalled for longer than the gateway's limit of ${ms} ms ` +
+      "(server.body_timeout)",
+  );
+}
+
+/** A body that could not be read (broken framing, say) is the client's fault: 400. */
 function unreadable(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   const detail = err instanceof Error ? err.message : String(err);

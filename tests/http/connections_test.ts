@@ -101,40 +101,42 @@ Deno.test("a keep-alive connection idle after its answer is closed after server.
   });
 });
 
-Deno.test("a request body trickled byte by byte gets 408 after server.body_timeout", async () => {
-  const upstream = await startMockUpstream({ name: "a", models: ["m"] });
-  const gw = await startGateway(limitsYaml(`providers:
+for (const [label, padding] of [["large", 100_000], ["small", 10]] as const) {
+  Deno.test(`a ${label} request body trickled byte by byte gets 408 after server.body_timeout`, async () => {
+    const upstream = await startMockUpstream({ name: "a", models: ["m"] });
+    const gw = await startGateway(limitsYaml(`providers:
   - name: "a"
     target_url: "${upstream.url}"
     api_key: null
 `));
-  try {
-    const conn = await connect(gw);
-    const body = JSON.stringify({ model: "a/m", messages: [{ role: "user", content: "hi" }] });
-    await conn.write(encoder.encode(
-      "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n" +
-        `content-length: ${body.length + 100_000}\r\n\r\n${body.slice(0, 5)}`,
-    ));
-    const trickle = (async () => {
-      try {
-        for (let i = 5; i < body.length; i++) {
-          await new Promise((resolve) => setTimeout(resolve, 1_000));
-          await conn.write(encoder.encode(body[i]!));
+    try {
+      const conn = await connect(gw);
+      const body = JSON.stringify({ model: "a/m", messages: [{ role: "user", content: "hi" }] });
+      await conn.write(encoder.encode(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n" +
+          `content-length: ${body.length + padding}\r\n\r\n${body.slice(0, 5)}`,
+      ));
+      const trickle = (async () => {
+        try {
+          for (let i = 5; i < body.length; i++) {
+            await new Promise((resolve) => setTimeout(resolve, 1_000));
+            await conn.write(encoder.encode(body[i]!));
+          }
+        } catch {
+          // Closed by the gateway.
         }
-      } catch {
-        // Closed by the gateway.
-      }
-    })();
-    const result = await readUntilClosed(conn, 8_000);
-    await trickle.catch(() => {});
-    assert.match(result.text, /^HTTP\/1\.1 408/);
-    assert.match(result.text, /server\.body_timeout/);
-    assert.equal(upstream.requests.length, 0);
-  } finally {
-    await gw.close();
-    await upstream.close();
-  }
-});
+      })();
+      const result = await readUntilClosed(conn, 8_000);
+      await trickle.catch(() => {});
+      assert.match(result.text, /^HTTP\/1\.1 408/);
+      assert.match(result.text, /server\.body_timeout/);
+      assert.equal(upstream.requests.length, 0);
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+}
 
 Deno.test("a stream that outlasts server.idle_timeout is not cut as idle", async () => {
   const upstream = await startMockUpstream({ name: "a", models: ["m"] });

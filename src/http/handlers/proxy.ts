@@ -1,5 +1,6 @@
 import type { Engine } from "../../core/engine.ts";
 import type { Outcome } from "../../core/executor.ts";
+import { IdleWatch } from "../../core/idle_watch.ts";
 import { isRecord, type JsonObject } from "../../core/json.ts";
 import { servingTargets } from "../../core/router.ts";
 import { stripUsageChunk } from "../../core/usage.ts";
@@ -34,6 +35,7 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
   const limit = engine.config.server.max_body_bytes;
   const bodyOptions = {
     timeoutMs: engine.config.server.body_timeout_ms,
+    watch: new IdleWatch(Math.max(10, Math.min(1_000, engine.config.server.body_timeout_ms / 4))),
     maxDepth: engine.config.server.max_json_depth,
   };
   // The content type each provider's streams last came with (OpenAI adds "; charset=utf-8"),
