@@ -19,7 +19,17 @@ export interface ListenOptions {
   logger: Logger;
   limits: ConnectionLimits;
   onError: (err: unknown) => Response | Promise<Response>;
+  /** Told of each connection the gateway closes or refuses, and of each failed accept. */
+  onEvent?: (event: ConnectionEvent) => void;
 }
+
+/** Why the listener closed or refused a connection, or that accepting one failed. */
+export type ConnectionEvent =
+  | "header_timeout"
+  | "idle_timeout"
+  | "evicted"
+  | "refused"
+  | "accept_failed";
 
 /** Connection information given to the handler. */
 export interface ConnInfo {
@@ -115,6 +125,7 @@ export function listen(
   if (found === undefined) throw new Error("this Deno has no per-connection HTTP server");
   const serveOn = found;
   const { logger } = options;
+  const onEvent = options.onEvent ?? (() => {});
   let limits = options.limits;
   const listener: Deno.Listener = options.tls === undefined
     ? Deno.listen({ hostname: options.hostname, port: options.port })
@@ -139,8 +150,12 @@ export function listen(
     const now = performance.now();
     for (const conn of open) {
       if (conn.active > 0) continue;
-      const limit = conn.requests === 0 ? limits.header_timeout_ms : limits.idle_timeout_ms;
-      if (now - conn.idleSince >= limit) conn.close();
+      const fresh = conn.requests === 0;
+      if (now - conn.idleSince < (fresh ? limits.header_timeout_ms : limits.idle_timeout_ms)) {
+        continue;
+      }
+      conn.close();
+      onEvent(fresh ? "header_timeout" : "idle_timeout");
     }
   };
   let sweep = setInterval(closeExpired, sweepInterval(limits));
@@ -204,6 +219,7 @@ export function listen(
     for (const conn of idle) {
       open.delete(conn);
       conn.close();
+      onEvent("evicted");
     }
     return idle.length;
   }
@@ -232,6 +248,7 @@ export function listen(
         conn = await listener.accept();
       } catch (err) {
         if (!accepting || err instanceof Deno.errors.BadResource) break;
+        onEvent("accept_failed");
         if (failures++ === 0) {
           firstFailure = performance.now();
           logger.error("accepting a connection failed; retrying with backoff", {
@@ -253,6 +270,7 @@ export function listen(
         backoff = 0;
       }
       if (open.size >= limits.max_connections && evictIdle(1) === 0) {
+        onEvent("refused");
         refuse(conn);
         continue;
       }

@@ -10,7 +10,13 @@ import type { Context } from "./context.ts";
 import { buildGeneration, type Generation } from "./generation.ts";
 import { exposedGc, IdleCollector } from "./idle_gc.ts";
 import type { ResponseMiddleware } from "./response_middleware.ts";
-import { type ConnectionLimits, type ConnInfo, listen, serveOnConnection } from "./listener.ts";
+import {
+  type ConnectionEvent,
+  type ConnectionLimits,
+  type ConnInfo,
+  listen,
+  serveOnConnection,
+} from "./listener.ts";
 import { ROUTE_PATHS } from "./routes.ts";
 
 /** A running gateway. */
@@ -117,12 +123,13 @@ export async function startServer(
   let server: Served;
   try {
     server = serveOnConnection() === undefined
-      ? serveWithDeno(config, tls, onError, handle, logger)
-      : serveWithLimits(config, tls, onError, handle, logger);
+      ? serveWithDeno(config, { tls, onError, handle, logger })
+      : serveWithLimits(config, { tls, onError, handle, logger, onEvent: metrics.connection });
   } catch (err) {
     current.retire();
     throw tls === undefined ? err : tlsError(err);
   }
+  metrics.openConnections = () => server.connections;
 
   async function reload(next: GatewayConfig): Promise<void> {
     const old = current;
@@ -207,6 +214,8 @@ interface Served {
   shutdown(): Promise<void>;
   /** Closes every connection now. */
   abort(): void;
+  /** Client connections open (0 where Deno.serve does not tell). */
+  readonly connections: number;
   setLimits?(limits: ConnectionLimits): void;
   /** Stops this listener (its connections drain) and listens anew, with new certificates. */
   relisten(tls: TlsPem | undefined): Promise<Served>;
@@ -220,13 +229,17 @@ type Handle = (
 ) => Promise<Response> | Response;
 type OnError = (err: unknown) => Response;
 
-function serveWithLimits(
-  config: GatewayConfig,
-  tls: TlsPem | undefined,
-  onError: OnError,
-  handle: Handle,
-  logger: Logger,
-): Served {
+/** How to serve: certificates, the request handler, where errors and connection events go. */
+interface ServeParts {
+  tls: TlsPem | undefined;
+  onError: OnError;
+  handle: Handle;
+  logger: Logger;
+  onEvent?: (event: ConnectionEvent) => void;
+}
+
+function serveWithLimits(config: GatewayConfig, parts: ServeParts): Served {
+  const { tls, onError, handle, logger, onEvent } = parts;
   const listener = listen({
     hostname: config.server.host,
     port: config.server.port,
@@ -234,19 +247,23 @@ function serveWithLimits(
     logger,
     limits: limitsOf(config),
     onError,
+    onEvent,
   }, (request, info) => handle(request, info.remoteAddr.hostname, info));
   return {
     addr: listener.addr,
     finished: listener.finished,
     shutdown: () => listener.shutdown(),
     abort: () => listener.abort(),
+    get connections() {
+      return listener.connections;
+    },
     setLimits: (limits) => listener.setLimits(limits),
     async relisten(next) {
       const draining = listener.shutdown();
       await listener.unbound;
       // The same address, even where the first listener was given a free port (port 0).
       const same = { ...config, server: { ...config.server, port: listener.addr.port } };
-      const fresh = serveWithLimits(same, next, onError, handle, logger);
+      const fresh = serveWithLimits(same, { ...parts, tls: next });
       fresh.finished = Promise.all([fresh.finished, draining]).then(() => {});
       return await Promise.resolve(fresh);
     },
@@ -254,13 +271,8 @@ function serveWithLimits(
 }
 
 /** Deno.serve, where the runtime lacks the per-connection server: limits are not enforced. */
-function serveWithDeno(
-  config: GatewayConfig,
-  tls: TlsPem | undefined,
-  onError: OnError,
-  handle: Handle,
-  logger: Logger,
-): Served {
+function serveWithDeno(config: GatewayConfig, parts: ServeParts): Served {
+  const { tls, onError, handle, logger } = parts;
   logger.warn(
     "this Deno has no per-connection HTTP server: server.header_timeout, idle_timeout and " +
       "max_connections are not enforced (put a proxy in front)",
@@ -277,10 +289,11 @@ function serveWithDeno(
     finished: server.finished,
     shutdown: () => server.shutdown(),
     abort: () => {},
+    connections: 0,
     async relisten(next) {
       await server.shutdown();
       const same = { ...config, server: { ...config.server, port: server.addr.port } };
-      return serveWithDeno(same, next, onError, handle, logger);
+      return serveWithDeno(same, { ...parts, tls: next });
     },
   };
 }

@@ -20,6 +20,10 @@ export interface GatewayMetrics {
   events: ExecutionEvents;
   /** Records the outcome of a configuration reload. */
   reload(result: "success" | "rejected"): void;
+  /** Counts a client connection closed or refused by the gateway, or a failed accept. */
+  connection(event: string): void;
+  /** Where the number of open client connections is read from (set once the server listens). */
+  openConnections: () => number;
 }
 
 /**
@@ -87,8 +91,54 @@ export function createGatewayMetrics(
     ["result"],
   );
 
+  const connections = registry.gauge(
+    "llm_gateway_open_connections",
+    "Client connections open (see server.max_connections).",
+  );
+  const connectionEvents = registry.counter(
+    "llm_gateway_connection_events_total",
+    "Client connections the gateway closed (header_timeout, idle_timeout, evicted) or refused, " +
+      "and failed accepts (accept_failed).",
+    ["event"],
+  );
+
+  const metrics: GatewayMetrics = {
+    registry,
+    observer: {
+      start: () => inflight.inc(),
+      end(ctx, status, durationMs, done) {
+        inflight.dec();
+        record(ctx, status, durationMs / 1000, done);
+      },
+    },
+    events: {
+      attempt(info) {
+        const started = performance.now();
+        return (result) => {
+          const p = provider(info.provider);
+          attempts.inc({ provider: p, outcome: result.outcome });
+          upstream.observe(
+            { provider: p, outcome: result.outcome },
+            (performance.now() - started) / 1000,
+          );
+        };
+      },
+      retry: (name) => retries.inc({ provider: provider(name) }),
+      fallback(from, to) {
+        fallbacks.inc({
+          from: provider(from.slice(0, from.indexOf("/"))),
+          to: provider(to.slice(0, to.indexOf("/"))),
+        });
+      },
+    },
+    reload: (result) => reloads.inc({ result }),
+    connection: (event) => connectionEvents.inc({ event }),
+    openConnections: () => 0,
+  };
+
   registry.beforeCollect(() => {
     const current = engine();
+    connections.set({}, metrics.openConnections());
     openStreams.set({}, current.executor.activeStreams);
     circuit.reset();
     for (const name of current.providers.keys()) {
@@ -119,35 +169,5 @@ export function createGatewayMetrics(
     }
   }
 
-  return {
-    registry,
-    observer: {
-      start: () => inflight.inc(),
-      end(ctx, status, durationMs, done) {
-        inflight.dec();
-        record(ctx, status, durationMs / 1000, done);
-      },
-    },
-    events: {
-      attempt(info) {
-        const started = performance.now();
-        return (result) => {
-          const p = provider(info.provider);
-          attempts.inc({ provider: p, outcome: result.outcome });
-          upstream.observe(
-            { provider: p, outcome: result.outcome },
-            (performance.now() - started) / 1000,
-          );
-        };
-      },
-      retry: (name) => retries.inc({ provider: provider(name) }),
-      fallback(from, to) {
-        fallbacks.inc({
-          from: provider(from.slice(0, from.indexOf("/"))),
-          to: provider(to.slice(0, to.indexOf("/"))),
-        });
-      },
-    },
-    reload: (result) => reloads.inc({ result }),
-  };
+  return metrics;
 }

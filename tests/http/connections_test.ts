@@ -66,6 +66,9 @@ Deno.test("a connection that never sends a request is closed after server.header
     const result = await readUntilClosed(await connect(gw), 5_000);
     assert.equal(result.closed, true, "the gateway kept an idle connection open for 5 s");
     assert.equal(result.text, "");
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    assert.match(metrics, /^llm_gateway_connection_events_total\{event="header_timeout"\} 1$/m);
+    assert.match(metrics, /^llm_gateway_open_connections 1$/m);
   });
 });
 
@@ -194,6 +197,9 @@ Deno.test("beyond server.max_connections a new connection gets 503 and is closed
           }
         }
       }
+      const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+      assert.match(metrics, /^llm_gateway_connection_events_total\{event="refused"\} 1$/m);
+      assert.match(metrics, /^llm_gateway_connection_events_total\{event="evicted"\} 1$/m);
     },
     "30s",
   );
