@@ -1,33 +1,7 @@
 import assert from "node:assert/strict";
 import { providerYaml } from "../support/gateway.ts";
+import { startRawUpstream, write } from "../support/raw_upstream.ts";
 import { chat, FAST_ROUTING, post, readError, withGateway } from "./harness.ts";
-
-/** A raw upstream that answers every request with `reply` and closes, as a broken server would. */
-function startRawUpstream(reply: string): { url: string; close(): Promise<void> } {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns = new Set<Deno.Conn>();
-  const serving = (async () => {
-    for await (const conn of listener) {
-      conns.add(conn);
-      (async () => {
-        const buffer = new Uint8Array(65_536);
-        // One read takes the small test request; the answer does not depend on it.
-        await conn.read(buffer).catch(() => null);
-        await conn.write(new TextEncoder().encode(reply)).catch(() => 0);
-        conn.close();
-        conns.delete(conn);
-      })();
-    }
-  })();
-  return {
-    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
-    async close() {
-      listener.close();
-      for (const conn of conns) conn.close();
-      await serving.catch(() => {});
-    },
-  };
-}
 
 /** A URL nothing listens on: a port just released. */
 function refusedUrl(): string {
@@ -44,7 +18,7 @@ function requestLines(logText: string): Record<string, unknown>[] {
 }
 
 Deno.test("the access log says why each attempt failed: a garbage status line, a refused connection", async () => {
-  const garbage = startRawUpstream("HTTP/1.1 abc\r\n\r\n");
+  const garbage = startRawUpstream((conn) => write(conn, "HTTP/1.1 abc\r\n\r\n"));
   const refused = refusedUrl();
   try {
     await withGateway(({ a }) =>
