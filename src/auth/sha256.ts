@@ -1,8 +1,7 @@
 /**
  * SHA-256 (FIPS 180-4), synchronous. Gateway keys are hashed while the configuration is parsed
  * (a sync step) and on every authenticated request. Web Crypto's digest is async, and
- * `node:crypto` costs 30-40 ms of start-up to load, more than the whole rest of the config
- * module; this is the few lines the gateway needs. Tests check it against Web Crypto.
+ * `node:crypto` costs more start-up to load than the whole rest of the config module; this is the few lines the gateway needs. Tests check it against Web Crypto.
  */
 
 /** Round constants. */

@@ -90,8 +90,7 @@ export const SHUTTING_DOWN = new GatewayError("shutting_down", "the gateway is s
 /**
  * Work shorter than this never reads the client's signal; longer work is tied to it within one
  * more sweep tick. A client that leaves is noticed within ~150 ms instead of at once, and a fast
- * answer saves the async op and listeners the signal costs (about a fifth of a bare proxy's
- * per-request CPU, measured with callgrind).
+ * answer saves the async op and listeners the signal costs.
  */
 export const CLIENT_LINK_DELAY_MS = 100;
 

@@ -189,7 +189,7 @@ function buildStores(config: GatewayConfig, old: Stores | null): Stores {
 
 function createLimiter(config: RateLimitConfig): RateLimiter {
   if (config.backend === "memory") return createMemoryLimiter();
-  // The Redis client takes ~200 ms to load: only a gateway that uses it pays for it.
+  // The Redis client is slow to load: only a gateway that uses it pays for it.
   const ready = import("../ratelimit/redis.ts").then((m) =>
     m.createRedisLimiter({
       address: config.redis_address,
