@@ -35,13 +35,14 @@ export type ConnectionEvent =
 export interface ConnInfo {
   remoteAddr: Deno.NetAddr;
   /**
-   * Marks one request on the connection as under way until `done` settles (a stream's end): a
-   * connection with work in flight is never closed as idle.
+   * Ends one request's busy time, once its answer is ready (or failed); with `until` (a stream's
+   * end), once that settles. A connection with work in flight is never closed as idle. The
+   * handler calls it exactly once per request it does not throw from synchronously.
    */
-  hold(done: Promise<unknown>): void;
+  settle(until?: Promise<unknown>): void;
 }
 
-/** The handler the accept loop calls for each request. */
+/** The handler the accept loop calls for each request; see `ConnInfo.settle`. */
 export type ConnHandler = (request: Request, info: ConnInfo) => Promise<Response> | Response;
 
 /** A running listener. */
@@ -170,9 +171,9 @@ export function listen(
     };
     const info: ConnInfo = {
       remoteAddr,
-      hold(done) {
-        tracked.active++;
-        done.then(release, release);
+      settle(until) {
+        if (until === undefined) release();
+        else until.then(release, release);
       },
     };
     const server = serveOn(
@@ -182,13 +183,7 @@ export function listen(
         tracked.requests++;
         tracked.active++;
         try {
-          const answer = handler(request, info);
-          if (answer instanceof Promise) {
-            answer.then(release, release);
-            return answer;
-          }
-          release();
-          return answer;
+          return handler(request, info);
         } catch (err) {
           release();
           throw err;
@@ -212,16 +207,21 @@ export function listen(
 
   /** Closes up to `count` connections that have sat idle longest (at least EVICTABLE_IDLE_MS). */
   function evictIdle(count: number): number {
-    const now = performance.now();
-    const idle = [...open].filter((c) => c.active === 0 && now - c.idleSince >= EVICTABLE_IDLE_MS)
-      .sort((a, b) => a.idleSince - b.idleSince)
-      .slice(0, count);
-    for (const conn of idle) {
-      open.delete(conn);
-      conn.close();
+    let evicted = 0;
+    for (; evicted < count; evicted++) {
+      // One linear pass per eviction: at the cap this runs once per accepted connection.
+      const now = performance.now();
+      let oldest: Tracked | undefined;
+      for (const conn of open) {
+        if (conn.active > 0 || now - conn.idleSince < EVICTABLE_IDLE_MS) continue;
+        if (oldest === undefined || conn.idleSince < oldest.idleSince) oldest = conn;
+      }
+      if (oldest === undefined) break;
+      open.delete(oldest);
+      oldest.close();
       onEvent("evicted");
     }
-    return idle.length;
+    return evicted;
   }
 
   async function refuse(conn: Deno.Conn): Promise<void> {

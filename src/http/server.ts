@@ -114,10 +114,17 @@ export async function startServer(
     // A request stays on the generation it started on, even if a reload swaps meanwhile.
     const answer = current.handler(ctx);
     if (info === undefined) return answer;
+    if (!(answer instanceof Promise)) {
+      info.settle(ctx.completion);
+      return answer;
+    }
     // The connection counts as busy until a streamed answer has been sent.
-    return Promise.resolve(answer).then((res) => {
-      if (ctx.completion !== undefined) info.hold(ctx.completion);
+    return answer.then((res) => {
+      info.settle(ctx.completion);
       return res;
+    }, (err) => {
+      info.settle();
+      throw err;
     });
   };
   let server: Served;
