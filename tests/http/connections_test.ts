@@ -1,7 +1,7 @@
 // Client connections: head and idle timeouts, the connection cap, and running out of descriptors.
 import assert from "node:assert/strict";
-import { startGateway, type TestGateway } from "../support/gateway.ts";
-import { startMockUpstream } from "../support/mock_upstream.ts";
+import { providerYaml, startGateway, type TestGateway } from "../support/gateway.ts";
+import { type MockUpstream, startMockUpstream } from "../support/mock_upstream.ts";
 import { startCli, withTempDir } from "../cli/cli_support.ts";
 
 const encoder = new TextEncoder();
@@ -45,6 +45,20 @@ async function readUntilClosed(
     } catch {
       // Closed already.
     }
+  }
+}
+
+/** Runs `fn` against a gateway with the short limits and one mock provider `a`. */
+async function withUpstream(
+  fn: (gw: TestGateway, upstream: MockUpstream) => Promise<void>,
+): Promise<void> {
+  const upstream = await startMockUpstream({ name: "a", models: ["m"] });
+  const gw = await startGateway(limitsYaml(`providers:\n${providerYaml("a", upstream.url)}\n`));
+  try {
+    await fn(gw, upstream);
+  } finally {
+    await gw.close();
+    await upstream.close();
   }
 }
 
@@ -106,13 +120,7 @@ Deno.test("a keep-alive connection idle after its answer is closed after server.
 
 for (const [label, padding] of [["large", 100_000], ["small", 10]] as const) {
   Deno.test(`a ${label} request body trickled byte by byte gets 408 after server.body_timeout`, async () => {
-    const upstream = await startMockUpstream({ name: "a", models: ["m"] });
-    const gw = await startGateway(limitsYaml(`providers:
-  - name: "a"
-    target_url: "${upstream.url}"
-    api_key: null
-`));
-    try {
+    await withUpstream(async (gw, upstream) => {
       const conn = await connect(gw);
       const body = JSON.stringify({ model: "a/m", messages: [{ role: "user", content: "hi" }] });
       await conn.write(encoder.encode(
@@ -134,22 +142,13 @@ for (const [label, padding] of [["large", 100_000], ["small", 10]] as const) {
       assert.match(result.text, /^HTTP\/1\.1 408/);
       assert.match(result.text, /server\.body_timeout/);
       assert.equal(upstream.requests.length, 0);
-    } finally {
-      await gw.close();
-      await upstream.close();
-    }
+    });
   });
 }
 
 Deno.test("a stream that outlasts server.idle_timeout is not cut as idle", async () => {
-  const upstream = await startMockUpstream({ name: "a", models: ["m"] });
-  upstream.enqueue({ type: "stream", pieces: ["a", "b", "c", "d", "e", "f"], gapMs: 200 });
-  const gw = await startGateway(limitsYaml(`providers:
-  - name: "a"
-    target_url: "${upstream.url}"
-    api_key: null
-`));
-  try {
+  await withUpstream(async (gw, upstream) => {
+    upstream.enqueue({ type: "stream", pieces: ["a", "b", "c", "d", "e", "f"], gapMs: 200 });
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -162,10 +161,7 @@ Deno.test("a stream that outlasts server.idle_timeout is not cut as idle", async
     assert.equal(res.status, 200);
     const text = await res.text();
     assert.match(text, /data: \[DONE\]/);
-  } finally {
-    await gw.close();
-    await upstream.close();
-  }
+  });
 });
 
 Deno.test("beyond server.max_connections a new connection gets 503 and is closed", async () => {
