@@ -1,5 +1,5 @@
 import type { ModelsConfig } from "../config/types.ts";
-import type { Provider } from "../providers/provider.ts";
+import type { Provider } from "./provider.ts";
 
 /** A model in the unified list, in the OpenAI `model` object shape. */
 export interface CatalogModel {

@@ -1,5 +1,5 @@
 import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
-import type { Provider, UpstreamSettings } from "../providers/provider.ts";
+import type { Provider, UpstreamSettings } from "./provider.ts";
 import { type AccessPolicy, createAccessPolicy } from "./access.ts";
 import { type Catalog, createCatalog } from "./catalog.ts";
 import { createExecutor, type Executor, type ExecutorDeps } from "./executor.ts";

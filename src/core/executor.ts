@@ -1,5 +1,5 @@
 import type { RoutingConfig } from "../config/types.ts";
-import type { Endpoint, ProviderResult } from "../providers/provider.ts";
+import type { Endpoint, ProviderResult } from "./provider.ts";
 import { chunkReader, type ChunkSource } from "./chunk_reader.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
 import {

@@ -1,5 +1,5 @@
 import type { GatewayConfig, StrategyTarget, VirtualStrategyConfig } from "../config/types.ts";
-import { type Endpoint, type Provider, unservedReason } from "../providers/provider.ts";
+import { type Endpoint, type Provider, unservedReason } from "./provider.ts";
 import { GatewayError } from "./errors.ts";
 
 /** One place a request may be served: a provider and the model name it knows. */

@@ -16,7 +16,7 @@ import { attemptLogEvents } from "../observability/attempt_log.ts";
 import type { GatewayMetrics } from "../observability/gateway_metrics.ts";
 import type { Logger } from "../observability/logger.ts";
 import { tracingEvents } from "../observability/tracing.ts";
-import type { Provider } from "../providers/provider.ts";
+import type { Provider } from "../core/provider.ts";
 import { createProvider as registryProvider } from "../providers/registry.ts";
 import type { RateLimiter } from "../ratelimit/limiter.ts";
 import { createMemoryLimiter } from "../ratelimit/memory.ts";

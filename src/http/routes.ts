@@ -1,7 +1,7 @@
 import type { Engine } from "../core/engine.ts";
 import { GatewayError } from "../core/errors.ts";
 import type { Context, Handler } from "./context.ts";
-import type { Endpoint } from "../providers/provider.ts";
+import type { Endpoint } from "../core/provider.ts";
 import { healthHandler, readyHandler } from "./handlers/health.ts";
 import { type InfoFacts, infoHandler } from "./handlers/info.ts";
 import { getModelHandler, listModelsHandler } from "./handlers/models.ts";

@@ -5,7 +5,7 @@ import type { ExecutorDeps } from "../core/executor.ts";
 import { createGatewayMetrics } from "../observability/gateway_metrics.ts";
 import type { Logger } from "../observability/logger.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus.ts";
-import type { Provider } from "../providers/provider.ts";
+import type { Provider } from "../core/provider.ts";
 import type { Context } from "./context.ts";
 import { buildGeneration, type Generation } from "./generation.ts";
 import { exposedGc, IdleCollector } from "./idle_gc.ts";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { GatewayError } from "../core/errors.ts";
 import type { JsonObject } from "../core/json.ts";
-import type { Endpoint } from "../providers/provider.ts";
+import type { Endpoint } from "../core/provider.ts";
 
 /** Fields the gateway itself reads; everything else passes through untouched. */
 const common = {

@@ -3,7 +3,7 @@ import { failureOf, ProviderError } from "../core/errors.ts";
 import { concatBytes } from "../core/json.ts";
 import { openAIErrorBody } from "./openai_wire.ts";
 import type { ChunkSource } from "../core/chunk_reader.ts";
-import { type Endpoint, type ProviderResult, unservedMessage } from "./provider.ts";
+import { type Endpoint, type ProviderResult, unservedMessage } from "../core/provider.ts";
 import { headerOf, type UpstreamClient, type UpstreamResponse } from "./upstream_client.ts";
 
 const encoder = new TextEncoder();

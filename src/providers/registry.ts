@@ -4,7 +4,7 @@ import { createAnthropicProvider } from "./anthropic/anthropic_provider.ts";
 import { createAzureProvider } from "./azure/azure_provider.ts";
 import { createGeminiProvider } from "./gemini/gemini_provider.ts";
 import { createOpenAIProvider } from "./openai/openai_provider.ts";
-import type { Provider, ProviderFactory, UpstreamSettings } from "./provider.ts";
+import type { Provider, ProviderFactory, UpstreamSettings } from "../core/provider.ts";
 
 /** Adapter factories; adding an adapter means one folder, one line here and a preset entry. */
 export const ADAPTERS: Partial<Record<AdapterKind, ProviderFactory>> = {

@@ -7,7 +7,7 @@ import {
   type UpstreamClient,
   type UpstreamResponse,
 } from "./http1/client.ts";
-import type { UpstreamSettings } from "./provider.ts";
+import type { UpstreamSettings } from "../core/provider.ts";
 
 export type { UpstreamClient, UpstreamInit, UpstreamResponse } from "./http1/client.ts";
 export { headerOf } from "./http1/client.ts";

@@ -3,7 +3,7 @@ import { parseConfig } from "../../src/config/load.ts";
 import type { GatewayConfig } from "../../src/config/types.ts";
 import { ProviderError } from "../../src/core/errors.ts";
 import { CLIENT_CLOSED, createExecutor, type ExecuteRequest } from "../../src/core/executor.ts";
-import type { Provider, ProviderCall, ProviderResult } from "../../src/providers/provider.ts";
+import type { Provider, ProviderCall, ProviderResult } from "../../src/core/provider.ts";
 
 /** One provider whose breaker opens at its first counted failure. */
 const config: GatewayConfig = parseConfig(

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/load.ts";
 import { createEngine, type Engine } from "../../src/core/engine.ts";
 import type { ExecuteRequest } from "../../src/core/executor.ts";
-import type { Provider, ProviderResult } from "../../src/providers/provider.ts";
+import type { Provider, ProviderResult } from "../../src/core/provider.ts";
 import { createProvider } from "../../src/providers/registry.ts";
 import { type MockUpstream, startMockUpstream } from "../support/mock_upstream.ts";
 import { providerYaml } from "../support/gateway.ts";

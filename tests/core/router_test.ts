@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/load.ts";
 import { GatewayError } from "../../src/core/errors.ts";
 import { createRouter, servingTargets } from "../../src/core/router.ts";
-import type { Provider } from "../../src/providers/provider.ts";
+import type { Provider } from "../../src/core/provider.ts";
 
 const config = parseConfig(
   `strategies:

@@ -4,7 +4,7 @@ import { IdleWatch } from "../../core/idle_watch.ts";
 import { isRecord, type JsonObject } from "../../core/json.ts";
 import { servingTargets } from "../../core/router.ts";
 import { stripUsageChunk } from "../../core/usage.ts";
-import type { Endpoint } from "../../providers/provider.ts";
+import type { Endpoint } from "../../core/provider.ts";
 import { readJsonBody } from "../body.ts";
 import { REQUEST_ID_HEADER } from "../entry.ts";
 import type { Context, Handler } from "../context.ts";

@@ -12,7 +12,7 @@ import {
   type OpenAIToolCall,
   type OpenAIUsage,
 } from "../openai_wire.ts";
-import type { ProviderModel } from "../provider.ts";
+import type { ProviderModel } from "../../core/provider.ts";
 
 /** Anthropic's token counts; `input` excludes the cached part, which is counted apart. */
 export interface TokenCounts {

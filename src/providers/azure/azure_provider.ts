@@ -2,7 +2,7 @@ import type { ProviderConfig } from "../../config/types.ts";
 import { ProviderError } from "../../core/errors.ts";
 import { createOpenAICompatible } from "../openai/openai_provider.ts";
 import { openAIErrorBody } from "../openai_wire.ts";
-import type { Endpoint, Provider, ProviderCall, UpstreamSettings } from "../provider.ts";
+import type { Endpoint, Provider, ProviderCall, UpstreamSettings } from "../../core/provider.ts";
 
 /** The GA `api-version` used for deployment URLs when the config names none. */
 export const AZURE_DEFAULT_API_VERSION = "2024-10-21";

@@ -16,7 +16,7 @@ import type {
   ProviderModel,
   ProviderResult,
   UpstreamSettings,
-} from "../provider.ts";
+} from "../../core/provider.ts";
 import { translateSse } from "../sse_translate.ts";
 import { createUpstreamClient, type UpstreamClient } from "../upstream_client.ts";
 import { toGeminiEmbedRequest, toGeminiRequest } from "./request.ts";

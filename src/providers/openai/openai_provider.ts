@@ -9,7 +9,7 @@ import type {
   ProviderModel,
   ProviderResult,
   UpstreamSettings,
-} from "../provider.ts";
+} from "../../core/provider.ts";
 import { createUpstreamClient } from "../upstream_client.ts";
 
 /** Upstream path per endpoint, relative to the provider's base URL. */

@@ -7,7 +7,7 @@ import {
   geminiBase,
   modelResource,
 } from "../../../src/providers/gemini/gemini_provider.ts";
-import type { Endpoint, Provider } from "../../../src/providers/provider.ts";
+import type { Endpoint, Provider } from "../../../src/core/provider.ts";
 import { type MockGemini, startMockGemini } from "../../support/mock_gemini.ts";
 
 function config(overrides: Partial<ProviderConfig>): ProviderConfig {

@@ -1,6 +1,6 @@
 import type { ProviderConfig } from "../config/types.ts";
-import type { ChunkSource } from "../core/chunk_reader.ts";
-import type { JsonObject } from "../core/json.ts";
+import type { ChunkSource } from "./chunk_reader.ts";
+import type { JsonObject } from "./json.ts";
 
 /** The OpenAI endpoints the gateway serves. */
 export type Endpoint = "chat" | "completions" | "embeddings";
