@@ -1,6 +1,6 @@
 import { ProviderError } from "./errors.ts";
 import type { ChunkSource } from "./chunk_reader.ts";
-import type { IdleWatch, Watched } from "./idle_watch.ts";
+import type { IdleWatch } from "./idle_watch.ts";
 
 const encoder = new TextEncoder();
 const LF = 10;
@@ -24,7 +24,7 @@ export interface RelaySummary {
   body?: Uint8Array[];
 }
 
-/** Options for `openRelay`. */
+/** Options for `relayStream`. */
 export interface RelayOptions {
   idle: IdleWatch;
   idleTimeoutMs: number;
@@ -38,32 +38,21 @@ export interface RelayOptions {
   label: string;
   /** Scrubs secrets from the error event's message (an upstream's words may echo a key). */
   redact?: (text: string) => string;
-}
-
-/** A relay made before its upstream answered: `begin` starts it with the first chunk. */
-export interface OpenRelay {
-  /** The client's body; nothing is read from it before `begin`. */
-  readonly stream: ReadableStream<Uint8Array>;
-  /** Starts relaying, from `first` on; once only. */
-  begin(first: Uint8Array, reader: ChunkSource): void;
+  /** The event that ends a broken stream, in the client's API (default: `streamErrorEvent`). */
+  errorEvent?: (error: unknown, label: string, redact?: (text: string) => string) => string;
 }
 
 /**
- * Relays an upstream SSE body to the client chunk by chunk, as it arrives. A failure after the
- * first byte cannot fall back any more, so it ends the stream with an OpenAI-shaped error event
- * rather than a clean-looking end.
- *
- * The relay is made before the upstream has answered: the executor builds it while the upstream
- * thinks, so that making the stream, and the response around it, is not on the path from the
- * upstream's first byte to the client. One never begun is simply dropped: it holds no timer,
- * listener or connection.
+ * Relays an upstream SSE body to the client chunk by chunk, as it arrives, starting with
+ * `first` (already read: the attempt waits for it before it counts as served). A failure after
+ * the first byte cannot fall back any more, so it ends the stream with an error event in the
+ * client's API rather than a clean-looking end.
  */
-export function openRelay(options: RelayOptions): OpenRelay {
-  let reader: ChunkSource | undefined;
-  let control!: ReadableStreamDefaultController<Uint8Array>;
-  let begun!: () => void;
-  // The stream pulls as soon as it is made; its first pull waits here for `begin`.
-  let beginning: Promise<void> | undefined = new Promise<void>((resolve) => begun = resolve);
+export function relayStream(
+  first: Uint8Array,
+  reader: ChunkSource,
+  options: RelayOptions,
+): ReadableStream<Uint8Array> {
   let atEventBoundary = true;
   let ended = false;
   let bytes = 0;
@@ -72,6 +61,7 @@ export function openRelay(options: RelayOptions): OpenRelay {
   const tail = new Uint8Array(TAIL_BYTES);
   let tailLength = 0;
   const body: Uint8Array[] | undefined = options.keepBody ? [] : undefined;
+  const errorEvent = options.errorEvent ?? streamErrorEvent;
 
   function sent(chunk: Uint8Array): void {
     bytes += chunk.byteLength;
@@ -92,68 +82,56 @@ export function openRelay(options: RelayOptions): OpenRelay {
   }
 
   const idle = options.idle;
-  let watch: Watched | undefined;
+  const watch = idle.add(options.idleTimeoutMs, () => {
+    options.abort(new ProviderError("idle_timeout", `no data for ${options.idleTimeoutMs}ms`));
+  });
 
   function end(result: RelayEnd): void {
     if (ended) return;
     ended = true;
-    if (watch !== undefined) idle.remove(watch);
+    idle.remove(watch);
     options.onEnd({ end: result, bytes, tail: tail.subarray(0, tailLength), body });
   }
 
-  const stream = new ReadableStream<Uint8Array>({
+  let control!: ReadableStreamDefaultController<Uint8Array>;
+  // One pair of callbacks per stream, not an async function's state per chunk.
+  const onRead = (read: ReadableStreamReadResult<Uint8Array>): void => {
+    if (read.done) {
+      control.close();
+      end({ kind: "done" });
+      return;
+    }
+    idle.touch(watch);
+    atEventBoundary = endsWithBlankLine(read.value, atEventBoundary);
+    sent(read.value);
+    control.enqueue(read.value);
+  };
+  const onError = (error: unknown): void => {
+    if (ended) return;
+    const prefix = atEventBoundary ? "" : "\n\n";
+    const event = encoder.encode(prefix + errorEvent(error, options.label, options.redact));
+    sent(event);
+    control.enqueue(event);
+    control.close();
+    end({ kind: "failed", error });
+  };
+
+  return new ReadableStream<Uint8Array>({
     start(controller) {
       control = controller;
+      atEventBoundary = endsWithBlankLine(first, true);
+      sent(first);
+      controller.enqueue(first);
     },
-    async pull(controller) {
-      if (beginning !== undefined) await beginning;
-      try {
-        const { done, value } = await reader!.read();
-        if (done) {
-          controller.close();
-          end({ kind: "done" });
-          return;
-        }
-        idle.touch(watch!);
-        atEventBoundary = endsWithBlankLine(value, atEventBoundary);
-        sent(value);
-        controller.enqueue(value);
-      } catch (error) {
-        if (ended) return;
-        const prefix = atEventBoundary ? "" : "\n\n";
-        const event = encoder.encode(
-          prefix + streamErrorEvent(error, options.label, options.redact),
-        );
-        sent(event);
-        controller.enqueue(event);
-        controller.close();
-        end({ kind: "failed", error });
-      }
+    pull() {
+      return reader.read().then(onRead, onError);
     },
     cancel(reason) {
       end({ kind: "cancelled" });
       options.abort(reason);
-      reader?.cancel(reason).catch(() => {});
+      reader.cancel(reason).catch(() => {});
     },
   });
-
-  return {
-    stream,
-    begin(first, source) {
-      if (reader !== undefined) throw new Error("relay already begun");
-      reader = source;
-      watch = idle.add(options.idleTimeoutMs, () => {
-        options.abort(
-          new ProviderError("idle_timeout", `no data for ${options.idleTimeoutMs}ms`),
-        );
-      });
-      atEventBoundary = endsWithBlankLine(first, true);
-      sent(first);
-      control.enqueue(first);
-      beginning = undefined;
-      begun();
-    },
-  };
 }
 
 /** The SSE event that tells an OpenAI client the stream broke: `data: {"error": {...}}`. */

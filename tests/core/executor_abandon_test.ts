@@ -21,7 +21,7 @@ providers:
   { filename: "test.yaml", env: {} },
 );
 
-/** Long enough for the executor to have tied the attempt to its client. */
+/** Long enough for the attempt to be on its way upstream. */
 const TIED_MS = 250;
 
 function fakeProvider(send: (call: ProviderCall) => Promise<ProviderResult>): Provider {
@@ -39,7 +39,7 @@ function requestOf(client: AbortController, stream: boolean): ExecuteRequest {
     endpoint: "chat",
     body: { model: "m", stream, messages: [{ role: "user", content: "hi" }] },
     stream,
-    clientSignal: () => client.signal,
+    signal: client.signal,
     requestId: "req-1",
   };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { IdleWatch } from "../../src/core/idle_watch.ts";
-import { openRelay, type RelaySummary } from "../../src/core/stream_relay.ts";
+import { relayStream, type RelaySummary } from "../../src/core/stream_relay.ts";
 import { usageFromTail } from "../../src/core/usage.ts";
 
 const encoder = new TextEncoder();
@@ -32,15 +32,14 @@ Deno.test("the relay keeps exactly the stream's last 4 KB, across chunk sizes, f
   ];
   const all = parts.join("");
   let summary: RelaySummary | undefined;
-  const relay = openRelay({
-    idle: new IdleWatch(1000),
+  const idle = new IdleWatch(1000);
+  const stream = relayStream(encoder.encode("data: first\n\n"), chunks(parts), {
+    idle,
     idleTimeoutMs: 60_000,
     abort: () => {},
     label: "test/model",
     onEnd: (s) => summary = s,
   });
-  relay.begin(encoder.encode("data: first\n\n"), chunks(parts));
-  const stream = relay.stream;
   const text = await new Response(stream).text();
   assert.equal(text, "data: first\n\n" + all);
   assert.ok(summary);
@@ -54,4 +53,5 @@ Deno.test("the relay keeps exactly the stream's last 4 KB, across chunk sizes, f
     completion_tokens: 300,
     total_tokens: 307,
   });
+  idle.close();
 });

@@ -38,9 +38,6 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
     watch: new IdleWatch(Math.max(10, Math.min(1_000, engine.config.server.body_timeout_ms / 4))),
     maxDepth: engine.config.server.max_json_depth,
   };
-  // The content type each provider's streams last came with (OpenAI adds "; charset=utf-8"),
-  // for responses prepared before the upstream answers.
-  const streamTypes = new Map<string, string>();
   const keepBody = options.responseMiddleware.some((mw) => mw.wantsBody === true);
   return async function proxy(ctx: Context): Promise<Response> {
     const body = await readJsonBody(ctx.request, limit, bodyOptions);
@@ -64,21 +61,14 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
         include_usage: true,
       };
     }
-    let prepared: Prepared | undefined;
     const outcome = await engine.executor.execute(plan, {
       endpoint,
       body,
       stream: routed.stream,
       // The client leaving ends the upstream call (the gateway stopping too, via the engine).
-      clientSignal: () => ctx.request.signal,
+      signal: ctx.request.signal,
       requestId: ctx.requestId,
       keepBody,
-      // The usage filter wraps the body in another stream: nothing to prepare then.
-      prepare: !routed.stream || stripUsage ? undefined : (target, attempt, stream) => {
-        const type = streamTypes.get(target.provider.name) ?? SSE_TYPE;
-        const headers = servedHeaders(ctx, type, target.provider.name, target.model, attempt, true);
-        prepared = { body: stream, type, response: new Response(stream, { headers }) };
-      },
     });
     // An upstream's refusal may quote the request it got, key included; answers are not scanned.
     if (outcome.kind === "rejected") outcome.body = engine.redact(outcome.body);
@@ -91,13 +81,7 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
       });
     }
     if (stripUsage && outcome.kind === "stream") outcome.body = stripUsageChunk(outcome.body);
-    if (outcome.kind === "stream") {
-      streamTypes.set(outcome.target.provider.name, outcome.contentType);
-    }
-    const res = prepared?.body === outcome.body && outcome.status === 200 &&
-        prepared.type === outcome.contentType
-      ? served(ctx, outcome, prepared.response)
-      : respond(ctx, outcome);
+    const res = respond(ctx, outcome);
     if (options.responseMiddleware.length > 0) {
       runResponseMiddleware(ctx, res, completion, options.responseMiddleware, options.onHookError);
     }
@@ -111,15 +95,6 @@ function asksForUsage(body: JsonObject): boolean {
 
 const STREAM_NO_CACHE: [string, string] = ["cache-control", "no-cache"];
 const STREAM_NO_BUFFERING: [string, string] = ["x-accel-buffering", "no"];
-
-/** A stream's response, built while its upstream was being asked (see `ExecuteRequest.prepare`). */
-interface Prepared {
-  body: ReadableStream<Uint8Array>;
-  type: string;
-  response: Response;
-}
-
-const SSE_TYPE = "text/event-stream";
 
 /** A header value of printable ASCII; anything else (a Unicode model name) is percent-encoded. */
 const PLAIN_HEADER = /^[\x20-\x7e]*$/;

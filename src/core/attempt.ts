@@ -1,0 +1,204 @@
+import { chunkReader, type ChunkSource } from "./chunk_reader.ts";
+import type { CircuitBreaker } from "./circuit_breaker.ts";
+import { type AttemptRecord, failureOf, GatewayError, ProviderError } from "./errors.ts";
+import type { IdleWatch } from "./idle_watch.ts";
+import type { JsonObject } from "./json.ts";
+import { LinkedList, ListNode } from "./linked_list.ts";
+import type { Endpoint, ProviderResult } from "./provider.ts";
+import type { Redactor } from "./redact.ts";
+import type { Target } from "./router.ts";
+import { type RelayOptions, relayStream, type RelaySummary } from "./stream_relay.ts";
+
+/** One request for the executor: the parsed body is rewritten per target. */
+export interface ExecuteRequest {
+  endpoint: Endpoint;
+  body: JsonObject;
+  stream: boolean;
+  /** The client's signal: the client leaving aborts the attempt in flight and every later one. */
+  signal: AbortSignal;
+  /** Sent upstream as `x-request-id` and given to observers. */
+  requestId: string;
+  /** Keep a stream's whole body for its summary (response middleware that reads bodies). */
+  keepBody?: boolean;
+  /** The event that ends a stream broken after its first byte, in the client's API. */
+  streamError?: RelayOptions["errorEvent"];
+}
+
+/** Fields every outcome carries: who served (or refused) and what was tried first. */
+interface OutcomeBase {
+  target: Target;
+  /** Failed attempts before this outcome. */
+  attempts: AttemptRecord[];
+  contentType: string;
+}
+
+/** What the executor produced for a request. */
+export type Outcome =
+  | OutcomeBase & { kind: "complete"; status: number; body: Uint8Array<ArrayBuffer> }
+  | OutcomeBase & {
+    kind: "stream";
+    status: number;
+    body: ReadableStream<Uint8Array>;
+    /** Resolves when the stream has ended (cleanly, by failure, or by the client leaving). */
+    summary: Promise<RelaySummary>;
+  }
+  /** The upstream refused the request itself (400, 413, 422, ...): passed back, no fallback. */
+  | OutcomeBase & { kind: "rejected"; status: number; body: string };
+
+/** The reason a client disconnect aborts upstream work with. */
+export const CLIENT_CLOSED = new GatewayError("client_closed", "the client closed the connection");
+/** The reason in-flight upstream work is aborted with when the shutdown grace period ends. */
+export const SHUTTING_DOWN = new GatewayError("shutting_down", "the gateway is shutting down");
+
+/**
+ * The upstream work in flight (attempts and backoff waits), each tied to its client and to the
+ * gateway's shutdown: one listener on the shutdown signal for all of them.
+ */
+export class InFlight {
+  // A list, not a Set: entries come and go with every request (see LinkedList).
+  readonly #calls = new LinkedList<Call>();
+  readonly #shutdown: AbortSignal | undefined;
+  readonly #onShutdown = () => {
+    for (const call of this.#calls.toArray()) call.controller.abort(SHUTTING_DOWN);
+  };
+
+  constructor(shutdown?: AbortSignal) {
+    this.#shutdown = shutdown;
+    shutdown?.addEventListener("abort", this.#onShutdown);
+  }
+
+  /** Aborts `controller` when the client leaves or the gateway stops; returns the untie. */
+  link(client: AbortSignal, controller: AbortController): () => void {
+    if (client.aborted) throw CLIENT_CLOSED;
+    if (this.#shutdown?.aborted) throw SHUTTING_DOWN;
+    const call = new Call(controller);
+    this.#calls.push(call);
+    client.addEventListener("abort", call.onClient);
+    return () => {
+      this.#calls.remove(call);
+      client.removeEventListener("abort", call.onClient);
+    };
+  }
+
+  /** Stops listening for shutdown. */
+  close(): void {
+    this.#shutdown?.removeEventListener("abort", this.#onShutdown);
+  }
+}
+
+class Call extends ListNode {
+  readonly onClient = () => this.controller.abort(CLIENT_CLOSED);
+  constructor(readonly controller: AbortController) {
+    super();
+  }
+}
+
+/** What every attempt of an executor shares. */
+export interface AttemptScope {
+  inFlight: InFlight;
+  /** Attempt deadlines (`timeout` of each provider). */
+  deadlines: IdleWatch;
+  /** Silence between stream chunks (`routing.stream_idle_timeout`). */
+  idle: IdleWatch;
+  idleTimeoutMs: number;
+  redact?: Redactor;
+}
+
+/**
+ * One call to one target: sends, waits for the answer (and, for a stream, its first chunk), and
+ * reports the breaker's success. Throws the attempt's failure; a stream that breaks later is
+ * reported to the breaker when it ends.
+ */
+export async function runAttempt(
+  scope: AttemptScope,
+  target: Target,
+  request: ExecuteRequest,
+  options: { json: () => string; circuit: CircuitBreaker; attempts: AttemptRecord[] },
+): Promise<Outcome> {
+  const controller = new AbortController();
+  const unlink = scope.inFlight.link(request.signal, controller);
+  const { provider, model } = target;
+  const timeoutMs = provider.config.timeout_ms;
+  const deadline = scope.deadlines.add(timeoutMs, () => {
+    controller.abort(new ProviderError("timeout", `no answer within ${timeoutMs}ms`));
+  });
+  const { circuit, attempts } = options;
+  let relaying = false;
+  try {
+    const result = await provider.send({
+      endpoint: request.endpoint,
+      model,
+      body: request.body,
+      json: options.json,
+      stream: request.stream,
+      requestId: request.requestId,
+      signal: controller.signal,
+    });
+    const base = { target, attempts, contentType: result.contentType, status: result.status };
+    if (!request.stream) {
+      const bytes = await readAll(result, controller.signal);
+      circuit.onSuccess();
+      return { ...base, kind: "complete", body: bytes };
+    }
+    const reader = result.chunks?.() ?? chunkReader(result.body);
+    const first = await readFirst(reader, controller.signal, provider.name);
+    circuit.onSuccess();
+    let summarize!: (summary: RelaySummary) => void;
+    const summary = new Promise<RelaySummary>((resolve) => summarize = resolve);
+    const body = relayStream(first, reader, {
+      idle: scope.idle,
+      idleTimeoutMs: scope.idleTimeoutMs,
+      label: `${provider.name}/${model}`,
+      redact: scope.redact,
+      errorEvent: request.streamError,
+      keepBody: request.keepBody,
+      abort: (reason) => controller.abort(reason),
+      onEnd: (ended) => {
+        unlink();
+        // Not when the client had left: its abort may fail the read before the body is cancelled.
+        if (
+          ended.end.kind === "failed" && ended.end.error instanceof ProviderError &&
+          !request.signal.aborted
+        ) {
+          circuit.onFailure();
+        }
+        summarize(ended);
+      },
+    });
+    relaying = true;
+    return { ...base, kind: "stream", body, summary };
+  } finally {
+    scope.deadlines.remove(deadline);
+    if (!relaying) unlink();
+  }
+}
+
+/** Reads a whole non-streaming body; a failure mid-body is the provider's. */
+async function readAll(
+  result: ProviderResult,
+  signal: AbortSignal,
+): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    return await result.bytes();
+  } catch (err) {
+    throw failureOf(err, signal, "connection broke while reading");
+  }
+}
+
+/** The first non-empty chunk of a stream: until it arrives the attempt may still fall back. */
+async function readFirst(
+  reader: ChunkSource,
+  signal: AbortSignal,
+  provider: string,
+): Promise<Uint8Array> {
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) throw new ProviderError("protocol", `${provider} ended the stream before any data`);
+      if (value.byteLength > 0) return value;
+    }
+  } catch (err) {
+    reader.cancel().catch(() => {});
+    throw failureOf(err, signal, "connection broke while reading");
+  }
+}
