@@ -24,7 +24,7 @@ import type { Handler, Middleware } from "./context.ts";
 import { entry, type RequestObserver } from "./entry.ts";
 import { compose } from "./middleware.ts";
 import type { ResponseMiddleware } from "./response_middleware.ts";
-import { OPEN_PATHS, QUIET_PATHS, router, routes } from "./routes.ts";
+import { OPEN_PATHS, QUIET_PATHS, ROUTE_PATHS, router, routes } from "./routes.ts";
 
 /** Everything that outlives a configuration: logger, metrics, process facts. */
 export interface SharedServerState {
@@ -139,7 +139,7 @@ export function buildGeneration(
   const handler = entry(compose(middleware, router(table)), {
     observers: [
       accessLog(logger, QUIET_PATHS),
-      metrics.observer,
+      metricsObserver(metrics, ROUTE_PATHS),
       drain,
       ...(shared.idle ? [shared.idle] : []),
     ],
@@ -210,6 +210,23 @@ function lazyVerifier(config: OidcConfig): OidcVerifier {
   // A misconfiguration surfaces in the log at start-up, not only at the first request.
   ready.catch(() => {});
   return { verify: async (token: string): Promise<Caller> => (await ready).verify(token) };
+}
+
+/** Tells the metrics about each request, in their terms: a bounded route label, plain facts. */
+function metricsObserver(metrics: GatewayMetrics, routes: ReadonlySet<string>): RequestObserver {
+  return {
+    start: () => metrics.requestStarted(),
+    end(ctx, status, durationMs, done) {
+      metrics.requestEnded({
+        route: routes.has(ctx.path) ? ctx.path : "other",
+        status,
+        seconds: durationMs / 1000,
+        provider: ctx.state["gateway.provider"] as string | undefined,
+        model: ctx.state["gateway.model"] as string | undefined,
+        answer: done,
+      });
+    },
+  };
 }
 
 /** Fans executor events out to several observers (a no-op observer is left out). */

@@ -17,7 +17,6 @@ import {
   listen,
   serveOnConnection,
 } from "./listener.ts";
-import { ROUTE_PATHS } from "./routes.ts";
 
 /** A running gateway. */
 export interface RunningServer {
@@ -64,10 +63,7 @@ export async function startServer(
   const startedAt = Date.now();
   const shutdownController = new AbortController();
   let current: Generation;
-  const metrics = createGatewayMetrics(() => current.engine, {
-    version: options.version,
-    routes: ROUTE_PATHS,
-  });
+  const metrics = createGatewayMetrics(() => current.engine, { version: options.version });
   const gc = exposedGc();
   const idle = gc === undefined ? undefined : new IdleCollector({
     gc,

@@ -1,21 +1,36 @@
 import type { Engine } from "../core/engine.ts";
 import type { ExecutionEvents } from "../core/events.ts";
-import type { Context } from "../http/context.ts";
-import type { RequestObserver } from "../http/entry.ts";
-import type { Completion } from "../http/response_middleware.ts";
+import type { Usage } from "../core/usage.ts";
 import { Registry } from "./prometheus.ts";
 
 /** Circuit states as gauge values. */
 const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
+/** A finished request as the metrics count it: plain facts, told by the transport layer. */
+export interface RequestRecord {
+  /** A path of the route table, or "other": the teller keeps the label bounded. */
+  route: string;
+  status: number;
+  /** From arrival to the end of the response body (streams: to their end). */
+  seconds: number;
+  /** The provider that served it, if one did. */
+  provider: string | undefined;
+  /** The model at that provider. */
+  model: string | undefined;
+  /** A proxied answer's facts, once its body has been sent. */
+  answer?: { stream: boolean; ttfb_ms: number; usage: Usage | null };
+}
+
 /** The gateway's metrics, and the hooks that feed them. */
 export interface GatewayMetrics {
   registry: Registry;
+  /** A request arrived (in-flight gauge). */
+  requestStarted(): void;
   /**
-   * Request observer: requests by route/provider/model/status, durations, in-flight, and for
+   * A request's response is done: requests by route/provider/model/status, durations, and for
    * proxied answers tokens and time to first token.
    */
-  observer: RequestObserver;
+  requestEnded(record: RequestRecord): void;
   /** Executor observers: upstream attempts, retries, fallbacks. */
   events: ExecutionEvents;
   /** Records the outcome of a configuration reload. */
@@ -27,13 +42,13 @@ export interface GatewayMetrics {
 }
 
 /**
- * Builds the metrics. Label values are bounded: providers and routes come from the config and
- * the route table, and a model not in the model list is counted as "other", so clients sending
- * random model names cannot create unbounded series.
+ * Builds the metrics. Label values are bounded: providers come from the config (others are
+ * counted as "none"), routes from the route table, and a model not in the model list is counted
+ * as "other", so clients sending random model names cannot create unbounded series.
  */
 export function createGatewayMetrics(
   engine: () => Engine,
-  options: { version: string; routes: ReadonlySet<string> },
+  options: { version: string },
 ): GatewayMetrics {
   const registry = new Registry();
   const info = registry.gauge("llm_gateway_info", "Gateway build information.", ["version"]);
@@ -104,12 +119,10 @@ export function createGatewayMetrics(
 
   const metrics: GatewayMetrics = {
     registry,
-    observer: {
-      start: () => inflight.inc(),
-      end(ctx, status, durationMs, done) {
-        inflight.dec();
-        record(ctx, status, durationMs / 1000, done);
-      },
+    requestStarted: () => inflight.inc(),
+    requestEnded(record) {
+      inflight.dec();
+      count(record);
     },
     events: {
       attempt(info) {
@@ -155,17 +168,17 @@ export function createGatewayMetrics(
     return engine().catalog.get(`${providerName}/${name}`) !== undefined ? name : "other";
   }
 
-  function record(ctx: Context, status: number, seconds: number, done?: Completion): void {
-    const route = options.routes.has(ctx.path) ? ctx.path : "other";
-    const p = provider(ctx.state["gateway.provider"] as string | undefined);
-    const m = model(p, ctx.state["gateway.model"] as string | undefined);
-    requests.inc({ route, provider: p, model: m, status: String(status) });
-    duration.observe({ route, provider: p }, seconds);
-    if (done === undefined) return;
-    if (done.stream) ttft.observe({ provider: p, model: m }, done.ttfb_ms / 1000);
-    if (done.usage !== null) {
-      tokens.inc({ provider: p, model: m, kind: "prompt" }, done.usage.prompt_tokens);
-      tokens.inc({ provider: p, model: m, kind: "completion" }, done.usage.completion_tokens);
+  function count(record: RequestRecord): void {
+    const { route, answer } = record;
+    const p = provider(record.provider);
+    const m = model(p, record.model);
+    requests.inc({ route, provider: p, model: m, status: String(record.status) });
+    duration.observe({ route, provider: p }, record.seconds);
+    if (answer === undefined) return;
+    if (answer.stream) ttft.observe({ provider: p, model: m }, answer.ttfb_ms / 1000);
+    if (answer.usage !== null) {
+      tokens.inc({ provider: p, model: m, kind: "prompt" }, answer.usage.prompt_tokens);
+      tokens.inc({ provider: p, model: m, kind: "completion" }, answer.usage.completion_tokens);
     }
   }
 
