@@ -24,7 +24,7 @@ import type { Handler, Middleware } from "./context.ts";
 import { entry, type RequestObserver } from "./entry.ts";
 import { compose } from "./middleware.ts";
 import type { ResponseMiddleware } from "./response_middleware.ts";
-import { OPEN_PATHS, QUIET_PATHS, ROUTE_PATHS, router, routes } from "./routes.ts";
+import { pathsOf, router, routes } from "./routes.ts";
 
 /** Everything that outlives a configuration: logger, metrics, process facts. */
 export interface SharedServerState {
@@ -90,16 +90,6 @@ export function buildGeneration(
     events: shared.executor?.events ?? events,
     shutdown: shared.shutdown,
   });
-  const middleware: Middleware[] = [];
-  // A middleware that would only call next() is left out: each layer costs a promise per request.
-  if (config.auth.enabled) {
-    middleware.push(authenticate(config.auth, { verifier: stores.verifier, open: OPEN_PATHS }));
-  }
-  if (stores.limiter !== null) {
-    middleware.push(
-      rateLimit(config.ratelimit, { limiter: stores.limiter, logger, open: OPEN_PATHS }),
-    );
-  }
   const table = routes(engine, {
     info: { version: shared.version, startedAt: shared.startedAt, generation: id },
     metrics: shared.metricsHandler,
@@ -112,6 +102,17 @@ export function buildGeneration(
         }),
     },
   });
+  const open = pathsOf(table, (r) => r.open === true);
+  const middleware: Middleware[] = [];
+  // A middleware that would only call next() is left out: each layer costs a promise per request.
+  if (config.auth.enabled) {
+    middleware.push(authenticate(config.auth, { verifier: stores.verifier, open }));
+  }
+  if (stores.limiter !== null) {
+    middleware.push(
+      rateLimit(config.ratelimit, { limiter: stores.limiter, logger, open }),
+    );
+  }
   let inflight = 0;
   let retired = false;
   let releasing = false;
@@ -138,8 +139,8 @@ export function buildGeneration(
   };
   const handler = entry(compose(middleware, router(table)), {
     observers: [
-      accessLog(logger, QUIET_PATHS),
-      metricsObserver(metrics, ROUTE_PATHS),
+      accessLog(logger, pathsOf(table, (r) => r.quiet === true)),
+      metricsObserver(metrics, pathsOf(table)),
       drain,
       ...(shared.idle ? [shared.idle] : []),
     ],

@@ -8,17 +8,6 @@ import { getModelHandler, listModelsHandler } from "./handlers/models.ts";
 import { proxyHandler, type ProxyOptions } from "./handlers/proxy.ts";
 import { errorResponse } from "./errors.ts";
 
-/** Paths served without credentials or rate limits (status, probes, metrics scrapes). */
-export const OPEN_PATHS: ReadonlySet<string> = new Set([
-  "/v1/info",
-  "/health",
-  "/ready",
-  "/metrics",
-]);
-
-/** Paths logged at debug only: probes and scrapes would drown the access log. */
-export const QUIET_PATHS: ReadonlySet<string> = new Set(["/health", "/ready", "/metrics"]);
-
 /** What the route table needs besides the engine. */
 export interface RouteDeps {
   info: InfoFacts;
@@ -32,6 +21,10 @@ export interface Route {
   method: string;
   path: string;
   handler: Handler;
+  /** Served without credentials or rate limits (status, probes, metrics scrapes). */
+  open?: boolean;
+  /** Logged at debug only: probes and scrapes would drown the access log. */
+  quiet?: boolean;
 }
 
 /** The gateway's whole API, in one flat table. */
@@ -43,24 +36,23 @@ export function routes(engine: Engine, deps: RouteDeps): Route[] {
     { method: "POST", path: "/v1/embeddings", handler: proxy("embeddings") },
     { method: "GET", path: "/v1/models", handler: listModelsHandler(engine) },
     { method: "GET", path: "/v1/models/*", handler: getModelHandler(engine) },
-    { method: "GET", path: "/v1/info", handler: infoHandler(engine, deps.info) },
-    { method: "GET", path: "/health", handler: healthHandler() },
-    { method: "GET", path: "/ready", handler: readyHandler(engine) },
-    { method: "GET", path: "/metrics", handler: deps.metrics },
+    { method: "GET", path: "/v1/info", handler: infoHandler(engine, deps.info), open: true },
+    { method: "GET", path: "/health", handler: healthHandler(), open: true, quiet: true },
+    { method: "GET", path: "/ready", handler: readyHandler(engine), open: true, quiet: true },
+    { method: "GET", path: "/metrics", handler: deps.metrics, open: true, quiet: true },
   ];
 }
 
-/** The fixed paths of the route table (bounded metric labels). */
-export const ROUTE_PATHS: ReadonlySet<string> = new Set([
-  "/v1/chat/completions",
-  "/v1/completions",
-  "/v1/embeddings",
-  "/v1/models",
-  "/v1/info",
-  "/health",
-  "/ready",
-  "/metrics",
-]);
+/**
+ * The fixed paths (no `*`) of the routes `which` selects, compared with a request's raw path:
+ * the open and quiet paths, and the bounded route labels of the metrics.
+ */
+export function pathsOf(
+  table: readonly Route[],
+  which: (route: Route) => boolean = () => true,
+): ReadonlySet<string> {
+  return new Set(table.filter((r) => !r.path.endsWith("*") && which(r)).map((r) => r.path));
+}
 
 /** Builds the dispatcher: exact paths by map lookup, then prefix routes; 404 and 405 as JSON. */
 export function router(table: readonly Route[]): Handler {

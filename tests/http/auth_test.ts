@@ -66,7 +66,7 @@ Deno.test("with auth on, the SDK works with a valid key and gets a 401 Authentic
   });
 });
 
-Deno.test("missing credentials get 401; x-api-key works; /v1/info stays open", async () => {
+Deno.test("missing credentials get 401; x-api-key works; /v1/info, probes and metrics stay open", async () => {
   await withGateway(yaml, async ({ gw }) => {
     const none = await post(gw, "/v1/chat/completions", chat("a/gpt-4o-mini"));
     assert.equal(none.status, 401);
@@ -84,6 +84,14 @@ Deno.test("missing credentials get 401; x-api-key works; /v1/info stays open", a
     const info = await fetch(gw.url + "/v1/info");
     assert.equal(info.status, 200);
     assert.equal((await info.json()).status, "ok");
+    for (const path of ["/health", "/ready", "/metrics"]) {
+      const open = await fetch(gw.url + path);
+      assert.equal(open.status, 200, `${path} needs no credentials`);
+      await open.body?.cancel();
+    }
+    const model = await fetch(gw.url + "/v1/models/a/gpt-4o-mini");
+    assert.equal(model.status, 401, "a model's details need credentials");
+    await model.body?.cancel();
   });
 });
 
