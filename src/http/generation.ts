@@ -1,17 +1,11 @@
-import type { Caller } from "../auth/caller.ts";
 import type { OidcVerifier } from "../auth/oidc.ts";
-import type {
-  GatewayConfig,
-  OidcConfig,
-  ProviderConfig,
-  RateLimitConfig,
-} from "../config/types.ts";
+import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
 import { createEngine, type Engine } from "../core/engine.ts";
 import { type ExecutionEvents, NO_EVENTS } from "../core/events.ts";
 import type { ExecutorDeps } from "../core/executor.ts";
 import { accessLog } from "../middleware/access_log.ts";
-import { authenticate } from "../middleware/auth.ts";
-import { rateLimit } from "../middleware/rate_limit.ts";
+import { authenticate, createVerifier } from "../middleware/auth.ts";
+import { createLimiter, rateLimit } from "../middleware/rate_limit.ts";
 import { attemptLogEvents } from "../observability/attempt_log.ts";
 import type { GatewayMetrics } from "../observability/gateway_metrics.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -19,7 +13,6 @@ import { tracingEvents } from "../observability/tracing.ts";
 import type { Provider } from "../core/provider.ts";
 import { createProvider as registryProvider } from "../providers/registry.ts";
 import type { RateLimiter } from "../ratelimit/limiter.ts";
-import { createMemoryLimiter } from "../ratelimit/memory.ts";
 import type { Handler, Middleware } from "./context.ts";
 import { entry, type RequestObserver } from "./entry.ts";
 import { compose } from "./middleware.ts";
@@ -184,33 +177,8 @@ function buildStores(config: GatewayConfig, old: Stores | null): Stores {
       ? null
       : old?.verifierKey === verifierKey
       ? old.verifier
-      : lazyVerifier(config.auth.oidc!),
+      : createVerifier(config.auth.oidc!),
   };
-}
-
-function createLimiter(config: RateLimitConfig): RateLimiter {
-  if (config.backend === "memory") return createMemoryLimiter();
-  // The Redis client is slow to load: only a gateway that uses it pays for it.
-  const ready = import("../ratelimit/redis.ts").then((m) =>
-    m.createRedisLimiter({
-      address: config.redis_address,
-      password: config.redis_password,
-      db: config.redis_db,
-    })
-  );
-  return {
-    check: async (key, rule) => (await ready).check(key, rule),
-    addTokens: async (key, rule, tokens) => (await ready).addTokens(key, rule, tokens),
-    close: async () => (await ready).close(),
-  };
-}
-
-/** An OIDC verifier whose JWT library is loaded only when auth uses an issuer. */
-function lazyVerifier(config: OidcConfig): OidcVerifier {
-  const ready = import("../auth/oidc.ts").then((m) => m.createOidcVerifier(config));
-  // A misconfiguration surfaces in the log at start-up, not only at the first request.
-  ready.catch(() => {});
-  return { verify: async (token: string): Promise<Caller> => (await ready).verify(token) };
 }
 
 /** Tells the metrics about each request, in their terms: a bounded route label, plain facts. */

@@ -1,7 +1,7 @@
 import { AuthError, type Caller } from "../auth/caller.ts";
 import type { OidcVerifier } from "../auth/oidc.ts";
 import { constantTimeEqual, fromHex, sha256 } from "../auth/sha256.ts";
-import type { AuthConfig } from "../config/types.ts";
+import type { AuthConfig, OidcConfig } from "../config/types.ts";
 import { GatewayError } from "../core/errors.ts";
 import type { Context, Middleware } from "../http/context.ts";
 
@@ -66,6 +66,14 @@ export function authenticate(
     ctx.state["user.name"] = ctx.caller.name;
     return next();
   };
+}
+
+/** An OIDC verifier whose JWT library is loaded only when auth uses an issuer. */
+export function createVerifier(config: OidcConfig): OidcVerifier {
+  const ready = import("../auth/oidc.ts").then((m) => m.createOidcVerifier(config));
+  // A misconfiguration surfaces in the log at start-up, not only at the first request.
+  ready.catch(() => {});
+  return { verify: async (token: string): Promise<Caller> => (await ready).verify(token) };
 }
 
 function credentialOf(headers: Headers): string | null {

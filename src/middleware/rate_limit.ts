@@ -9,6 +9,7 @@ import {
   RateLimitBackendError,
   type RateLimiter,
 } from "../ratelimit/limiter.ts";
+import { createMemoryLimiter } from "../ratelimit/memory.ts";
 
 /**
  * The limit for a caller: among the rules of its groups, the most restrictive (`strictest`) or the
@@ -114,6 +115,24 @@ export function rateLimit(
     const res = await next();
     for (const [name, value] of Object.entries(headers)) res.headers.set(name, value);
     return res;
+  };
+}
+
+/** The store `ratelimit.backend` names; the Redis client is loaded only when it is used. */
+export function createLimiter(config: RateLimitConfig): RateLimiter {
+  if (config.backend === "memory") return createMemoryLimiter();
+  // The Redis client is slow to load: only a gateway that uses it pays for it.
+  const ready = import("../ratelimit/redis.ts").then((m) =>
+    m.createRedisLimiter({
+      address: config.redis_address,
+      password: config.redis_password,
+      db: config.redis_db,
+    })
+  );
+  return {
+    check: async (key, rule) => (await ready).check(key, rule),
+    addTokens: async (key, rule, tokens) => (await ready).addTokens(key, rule, tokens),
+    close: async () => (await ready).close(),
   };
 }
 
