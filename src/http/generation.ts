@@ -1,23 +1,18 @@
-import type { OidcVerifier } from "../auth/oidc.ts";
 import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
 import { createEngine, type Engine } from "../core/engine.ts";
 import { type ExecutionEvents, NO_EVENTS } from "../core/events.ts";
 import type { ExecutorDeps } from "../core/executor.ts";
-import { accessLog } from "../middleware/access_log.ts";
-import { authenticate, createVerifier } from "../middleware/auth.ts";
-import { createLimiter, rateLimit } from "../middleware/rate_limit.ts";
 import { attemptLogEvents } from "../observability/attempt_log.ts";
 import type { GatewayMetrics } from "../observability/gateway_metrics.ts";
 import type { Logger } from "../observability/logger.ts";
 import { tracingEvents } from "../observability/tracing.ts";
 import type { Provider } from "../core/provider.ts";
 import { createProvider as registryProvider } from "../providers/registry.ts";
-import type { RateLimiter } from "../ratelimit/limiter.ts";
-import type { Handler, Middleware } from "./context.ts";
-import { entry, type RequestObserver } from "./entry.ts";
-import { compose } from "./middleware.ts";
+import { buildApp } from "./app.ts";
+import type { Handler } from "./context.ts";
+import type { RequestObserver } from "./entry.ts";
 import type { ResponseMiddleware } from "./response_middleware.ts";
-import { pathsOf, router, routes } from "./routes.ts";
+import type { Stores } from "./stores.ts";
 
 /** Everything that outlives a configuration: logger, metrics, process facts. */
 export interface SharedServerState {
@@ -35,11 +30,13 @@ export interface SharedServerState {
   shutdown: AbortSignal;
   /** Sees every request, across generations (absent when V8's gc is not exposed). */
   idle?: RequestObserver;
+  /** The rate limiter and OIDC verifier, handed from generation to generation. */
+  stores: Stores;
 }
 
 /**
- * One configuration being served: its engine, middleware and stores. A reload builds the next
- * generation; the old one is released once its last in-flight request ends.
+ * One configuration being served: its engine and handler, and the stores it took. A reload
+ * builds the next generation; the old one is released once its last in-flight request ends.
  */
 export interface Generation {
   id: number;
@@ -49,29 +46,15 @@ export interface Generation {
   handler: Handler;
   /** No new requests; resources are released when the last one leaves. */
   retire(): Promise<void>;
-  /** Stores a reload may take over. */
-  readonly stores: Stores;
 }
 
-/** Stores that survive a reload when their settings did not change (counts, JWKS cache). */
-export interface Stores {
-  limiter: RateLimiter | null;
-  limiterKey: string;
-  verifier: OidcVerifier | null;
-  verifierKey: string;
-  /** The next generation took the limiter over: retiring this one must not close it. */
-  limiterHandedOn: boolean;
-}
-
-/** Builds a generation, reusing the previous one's stores where their settings are unchanged. */
+/** Builds generation `id`: its engine and handler, with the stores its configuration needs. */
 export function buildGeneration(
   config: GatewayConfig,
-  id: number,
-  shared: SharedServerState,
-  previous: Generation | null,
+  options: { id: number; shared: SharedServerState },
 ): Generation {
+  const { id, shared } = options;
   const { logger, metrics } = shared;
-  const stores = buildStores(config, previous?.stores ?? null);
   const events = combineEvents(
     metrics.events,
     tracingEvents(),
@@ -83,29 +66,8 @@ export function buildGeneration(
     events: shared.executor?.events ?? events,
     shutdown: shared.shutdown,
   });
-  const table = routes(engine, {
-    info: { version: shared.version, startedAt: shared.startedAt, generation: id },
-    metrics: shared.metricsHandler,
-    proxy: {
-      responseMiddleware: shared.responseMiddleware ?? [],
-      onHookError: (name, err) =>
-        logger.error("response middleware failed", {
-          "gateway.middleware": name,
-          "error.message": String(err),
-        }),
-    },
-  });
-  const open = pathsOf(table, (r) => r.open === true);
-  const middleware: Middleware[] = [];
-  // A middleware that would only call next() is left out: each layer costs a promise per request.
-  if (config.auth.enabled) {
-    middleware.push(authenticate(config.auth, { verifier: stores.verifier, open }));
-  }
-  if (stores.limiter !== null) {
-    middleware.push(
-      rateLimit(config.ratelimit, { limiter: stores.limiter, logger, open }),
-    );
-  }
+  // Taken once the engine is built: a configuration the engine refuses takes no store.
+  const stores = shared.stores.take(config);
   let inflight = 0;
   let retired = false;
   let releasing = false;
@@ -116,7 +78,7 @@ export function buildGeneration(
     releasing = true;
     (async () => {
       engine.close();
-      if (stores.limiter !== null && !stores.limiterHandedOn) await stores.limiter.close();
+      await stores.release();
     })().then(released.resolve, released.resolve);
   }
 
@@ -130,14 +92,14 @@ export function buildGeneration(
       releaseWhenDrained();
     },
   };
-  const handler = entry(compose(middleware, router(table)), {
-    observers: [
-      accessLog(logger, pathsOf(table, (r) => r.quiet === true)),
-      metricsObserver(metrics, pathsOf(table)),
-      drain,
-      ...(shared.idle ? [shared.idle] : []),
-    ],
+  const handler = buildApp(engine, {
     logger,
+    metrics,
+    metricsHandler: shared.metricsHandler,
+    info: { version: shared.version, startedAt: shared.startedAt, generation: id },
+    responseMiddleware: shared.responseMiddleware ?? [],
+    stores,
+    observers: shared.idle ? [drain, shared.idle] : [drain],
   });
 
   return {
@@ -145,7 +107,6 @@ export function buildGeneration(
     config,
     engine,
     handler,
-    stores,
     retire() {
       if (!retired) {
         retired = true;
@@ -153,47 +114,6 @@ export function buildGeneration(
         releaseWhenDrained();
       }
       return released.promise;
-    },
-  };
-}
-
-function buildStores(config: GatewayConfig, old: Stores | null): Stores {
-  const limiterKey = config.ratelimit.enabled ? JSON.stringify(config.ratelimit) : "";
-  const verifierKey = config.auth.enabled && config.auth.oidc !== null
-    ? JSON.stringify(config.auth.oidc)
-    : "";
-  const reuseLimiter = limiterKey !== "" && old?.limiterKey === limiterKey;
-  if (reuseLimiter) old!.limiterHandedOn = true;
-  return {
-    limiterKey,
-    verifierKey,
-    limiterHandedOn: false,
-    limiter: limiterKey === ""
-      ? null
-      : reuseLimiter
-      ? old!.limiter
-      : createLimiter(config.ratelimit),
-    verifier: verifierKey === ""
-      ? null
-      : old?.verifierKey === verifierKey
-      ? old.verifier
-      : createVerifier(config.auth.oidc!),
-  };
-}
-
-/** Tells the metrics about each request, in their terms: a bounded route label, plain facts. */
-function metricsObserver(metrics: GatewayMetrics, routes: ReadonlySet<string>): RequestObserver {
-  return {
-    start: () => metrics.requestStarted(),
-    end(ctx, status, durationMs, done) {
-      metrics.requestEnded({
-        route: routes.has(ctx.path) ? ctx.path : "other",
-        status,
-        seconds: durationMs / 1000,
-        provider: ctx.state["gateway.provider"] as string | undefined,
-        model: ctx.state["gateway.model"] as string | undefined,
-        answer: done,
-      });
     },
   };
 }

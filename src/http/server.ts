@@ -9,6 +9,7 @@ import type { Provider } from "../core/provider.ts";
 import type { Context } from "./context.ts";
 import { buildGeneration, type Generation } from "./generation.ts";
 import { exposedGc, IdleCollector } from "./idle_gc.ts";
+import { Stores } from "./stores.ts";
 import type { ResponseMiddleware } from "./response_middleware.ts";
 import {
   type ConnectionEvent,
@@ -88,8 +89,9 @@ export async function startServer(
     responseMiddleware: options.responseMiddleware,
     shutdown: shutdownController.signal,
     idle,
+    stores: new Stores(),
   };
-  current = buildGeneration(config, 1, shared, null);
+  current = buildGeneration(config, { id: 1, shared });
 
   let tls = config.server.tls === null ? undefined : await readTls(config.server.tls);
   const onError = (err: unknown) => {
@@ -154,7 +156,7 @@ export async function startServer(
         "gateway.config.generation": old.id + 1,
       });
     }
-    const gen = buildGeneration(next, old.id + 1, shared, old);
+    const gen = buildGeneration(next, { id: old.id + 1, shared });
     if (options.refreshModels !== false) gen.engine.catalog.start();
     current = gen;
     logger.configure(next.logging.level, next.logging.format);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { parseConfig } from "../../src/config/load.ts";
 import { type MockUpstream, startMockUpstream } from "../support/mock_upstream.ts";
 import { providerYaml, startGateway, type TestGateway } from "../support/gateway.ts";
 import { redisTest, startRedis } from "../support/redis_server.ts";
@@ -139,6 +140,32 @@ Deno.test("a token budget counts reported usage, streams included, without showi
     const refused = await ask(gw, KEY);
     assert.equal(refused.status, 429, "the streamed answer's tokens were counted");
     assert.match((await readError(refused)).message, /1 tokens/);
+  });
+});
+
+Deno.test("a reload keeps the counts while the ratelimit settings are unchanged, and starts anew when they change", async () => {
+  const yaml = (url: string, requests: number) =>
+    limitedYaml(
+      url,
+      `  backend: memory
+  default:
+    requests: ${requests}
+    window: "1m"`,
+    );
+  await withGateway(({ a }) => yaml(a.url, 2), async ({ gw, a }) => {
+    await clearOfWindowEdge();
+    await (await ask(gw, KEY)).body?.cancel();
+    // Only the routing changes: the same limiter serves the new generation.
+    const routed = `routing:\n  backoff_base: "5ms"\n` + yaml(a.url, 2);
+    await gw.server.reload(parseConfig(routed, { filename: "test.yaml", env: {} }));
+    const second = await ask(gw, KEY);
+    assert.equal(second.headers.get("x-ratelimit-remaining"), "0", "the first request counted");
+    await second.body?.cancel();
+    await gw.server.reload(parseConfig(yaml(a.url, 3), { filename: "test.yaml", env: {} }));
+    const fresh = await ask(gw, KEY);
+    assert.equal(fresh.status, 200);
+    assert.equal(fresh.headers.get("x-ratelimit-remaining"), "2", "new settings, new counts");
+    await fresh.body?.cancel();
   });
 });
 

@@ -1,0 +1,85 @@
+import type { OidcVerifier } from "../auth/oidc.ts";
+import type { Engine } from "../core/engine.ts";
+import { accessLog } from "../middleware/access_log.ts";
+import { authenticate } from "../middleware/auth.ts";
+import { rateLimit } from "../middleware/rate_limit.ts";
+import type { GatewayMetrics } from "../observability/gateway_metrics.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { RateLimiter } from "../ratelimit/limiter.ts";
+import type { Handler, Middleware } from "./context.ts";
+import { entry, type RequestObserver } from "./entry.ts";
+import type { InfoFacts } from "./handlers/info.ts";
+import { compose } from "./middleware.ts";
+import type { ResponseMiddleware } from "./response_middleware.ts";
+import { pathsOf, router, routes } from "./routes.ts";
+
+/** What the app is built from besides the engine. */
+export interface AppOptions {
+  logger: Logger;
+  metrics: GatewayMetrics;
+  /** `GET /metrics` */
+  metricsHandler: Handler;
+  /** What `/v1/info` tells about the process and the generation. */
+  info: InfoFacts;
+  /** Hooks run on every proxied response (see `ResponseMiddleware`). */
+  responseMiddleware: readonly ResponseMiddleware[];
+  /** The stores the middleware uses (see `Stores`). */
+  stores: { limiter: RateLimiter | null; verifier: OidcVerifier | null };
+  /** Observers after the access log and the metrics (the generation's drain count, say). */
+  observers: readonly RequestObserver[];
+}
+
+/**
+ * The handler for one configuration: the entry (request id, errors, observers), then the
+ * middleware (authentication, rate limits), then the route table.
+ */
+export function buildApp(engine: Engine, options: AppOptions): Handler {
+  const { config } = engine;
+  const { logger, stores } = options;
+  const table = routes(engine, {
+    info: options.info,
+    metrics: options.metricsHandler,
+    proxy: {
+      responseMiddleware: options.responseMiddleware,
+      onHookError: (name, err) =>
+        logger.error("response middleware failed", {
+          "gateway.middleware": name,
+          "error.message": String(err),
+        }),
+    },
+  });
+  const open = pathsOf(table, (r) => r.open === true);
+  const middleware: Middleware[] = [];
+  // A middleware that would only call next() is left out: each layer costs a promise per request.
+  if (config.auth.enabled) {
+    middleware.push(authenticate(config.auth, { verifier: stores.verifier, open }));
+  }
+  if (stores.limiter !== null) {
+    middleware.push(rateLimit(config.ratelimit, { limiter: stores.limiter, logger, open }));
+  }
+  return entry(compose(middleware, router(table)), {
+    observers: [
+      accessLog(logger, pathsOf(table, (r) => r.quiet === true)),
+      metricsObserver(options.metrics, pathsOf(table)),
+      ...options.observers,
+    ],
+    logger,
+  });
+}
+
+/** Tells the metrics about each request, in their terms: a bounded route label, plain facts. */
+function metricsObserver(metrics: GatewayMetrics, routes: ReadonlySet<string>): RequestObserver {
+  return {
+    start: () => metrics.requestStarted(),
+    end(ctx, status, durationMs, done) {
+      metrics.requestEnded({
+        route: routes.has(ctx.path) ? ctx.path : "other",
+        status,
+        seconds: durationMs / 1000,
+        provider: ctx.state["gateway.provider"] as string | undefined,
+        model: ctx.state["gateway.model"] as string | undefined,
+        answer: done,
+      });
+    },
+  };
+}
