@@ -1,8 +1,12 @@
 import type { Caller } from "../auth/caller.ts";
 import type { LimitRule, RateLimitConfig } from "../config/types.ts";
 import { GatewayError } from "../core/errors.ts";
-import type { Context, Middleware } from "../http/context.ts";
+import type { Outcome } from "../core/executor.ts";
+import { isRecord, type JsonObject } from "../core/json.ts";
+import { stripUsageChunk } from "../core/usage.ts";
+import type { Context, Middleware, TokenBudget } from "../http/context.ts";
 import { errorResponse } from "../http/errors.ts";
+import type { Completion } from "../http/response_middleware.ts";
 import type { Logger } from "../observability/logger.ts";
 import {
   type LimitDecision,
@@ -48,7 +52,8 @@ function limitKey(ctx: Context): string {
 /**
  * Per-caller limits on requests (and tokens, counted from reported usage) per sliding window.
  * Over the limit: 429 with Retry-After and x-ratelimit-* headers. When the store is unreachable,
- * `on_backend_error` decides, and the outage is logged once, not per request.
+ * `on_backend_error` decides, and the outage is logged once, not per request. A caller with a
+ * token budget gets `ctx.tokenBudget`, which the proxy shows its request and answer.
  */
 export function rateLimit(
   config: RateLimitConfig,
@@ -106,16 +111,41 @@ export function rateLimit(
       }, headers);
     }
     if (rule.tokens !== null) {
-      ctx.onTokens = (tokens) => {
+      ctx.tokenBudget = new RequestTokens((tokens) => {
         limiter.addTokens(key, rule, tokens).catch((err) => {
           logger.warn("could not record token usage", { "error.message": String(err) });
         });
-      };
+      });
     }
     const res = await next();
     for (const [name, value] of Object.entries(headers)) res.headers.set(name, value);
     return res;
   };
+}
+
+/** One request of a caller with a token budget: its answer's reported tokens are counted. */
+class RequestTokens implements TokenBudget {
+  #count: (tokens: number) => void;
+  #hideUsage = false;
+
+  constructor(count: (tokens: number) => void) {
+    this.#count = count;
+  }
+
+  askUsage(body: JsonObject, stream: boolean): void {
+    const options = isRecord(body.stream_options) ? body.stream_options : undefined;
+    if (!stream || options?.include_usage === true) return;
+    body.stream_options = { ...options, include_usage: true };
+    this.#hideUsage = true;
+  }
+
+  settle(outcome: Outcome, completion: Promise<Completion>): void {
+    completion.then((done) => {
+      if (done.usage !== null) this.#count(done.usage.total_tokens);
+    });
+    // The client did not ask for the usage chunk: it gets the stream it would have got.
+    if (this.#hideUsage && outcome.kind === "stream") outcome.body = stripUsageChunk(outcome.body);
+  }
 }
 
 /** The store `ratelimit.backend` names; the Redis client is loaded only when it is used. */

@@ -143,6 +143,26 @@ Deno.test("a token budget counts reported usage, streams included, without showi
   });
 });
 
+Deno.test("under a token budget a client that asks for stream usage still gets its usage chunk", async () => {
+  await withGateway(({ a }) =>
+    limitedYaml(
+      a.url,
+      `  backend: memory
+  default:
+    requests: 100
+    tokens: 100000
+    window: "1m"`,
+    ), async ({ gw, a }) => {
+    const streamed = await ask(gw, KEY, {
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    assert.match(await streamed.text(), /"usage":\{/);
+    const sent = a.requests.at(-1)!.body as { stream_options?: { include_usage?: boolean } };
+    assert.equal(sent.stream_options?.include_usage, true);
+  });
+});
+
 Deno.test("a reload keeps the counts while the ratelimit settings are unchanged, and starts anew when they change", async () => {
   const yaml = (url: string, requests: number) =>
     limitedYaml(

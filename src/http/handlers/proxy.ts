@@ -1,9 +1,7 @@
 import type { Engine } from "../../core/engine.ts";
 import type { Outcome } from "../../core/executor.ts";
 import { IdleWatch } from "../../core/idle_watch.ts";
-import { isRecord, type JsonObject } from "../../core/json.ts";
 import { servingTargets } from "../../core/router.ts";
-import { stripUsageChunk } from "../../core/usage.ts";
 import type { Endpoint } from "../../core/provider.ts";
 import { readJsonBody } from "../body.ts";
 import { REQUEST_ID_HEADER } from "../entry.ts";
@@ -53,14 +51,8 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
       ),
       endpoint,
     );
-    const stripUsage = ctx.onTokens !== undefined && routed.stream && !asksForUsage(body);
-    if (stripUsage) {
-      // A token budget needs the stream's usage: ask for it, and hide it from the client.
-      body.stream_options = {
-        ...(isRecord(body.stream_options) ? body.stream_options : {}),
-        include_usage: true,
-      };
-    }
+    // A token budget needs a stream's usage: it may ask for it (and then hides it from the client).
+    ctx.tokenBudget?.askUsage(body, routed.stream);
     const outcome = await engine.executor.execute(plan, {
       endpoint,
       body,
@@ -74,23 +66,13 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
     if (outcome.kind === "rejected") outcome.body = engine.redact(outcome.body);
     const completion = completionOf(ctx, outcome, performance.now() - ctx.startedAt);
     ctx.completion = completion;
-    const onTokens = ctx.onTokens;
-    if (onTokens !== undefined) {
-      completion.then((done) => {
-        if (done.usage !== null) onTokens(done.usage.total_tokens);
-      });
-    }
-    if (stripUsage && outcome.kind === "stream") outcome.body = stripUsageChunk(outcome.body);
+    ctx.tokenBudget?.settle(outcome, completion);
     const res = respond(ctx, outcome);
     if (options.responseMiddleware.length > 0) {
       runResponseMiddleware(ctx, res, completion, options.responseMiddleware, options.onHookError);
     }
     return res;
   };
-}
-
-function asksForUsage(body: JsonObject): boolean {
-  return isRecord(body.stream_options) && body.stream_options.include_usage === true;
 }
 
 const STREAM_NO_CACHE: [string, string] = ["cache-control", "no-cache"];
