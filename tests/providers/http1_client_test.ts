@@ -1386,6 +1386,31 @@ Deno.test("a header with CR, LF or NUL in its value or a bad name throws TypeErr
   );
 });
 
+Deno.test("a header record changed after it was sent is checked again before the next send", async () => {
+  await withServer(
+    serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),
+    async (server, client) => {
+      const headers: Record<string, string> = { "x-tenant": "a" };
+      const signal = new AbortController().signal;
+      const send = async () =>
+        await (await client.request(server.url(), { method: "GET", headers, signal })).text();
+      assert.equal(await send(), "ok");
+      headers["x-tenant"] = "b\r\nx-evil: 1";
+      await assert.rejects(send(), TypeError);
+      headers["x-tenant"] = "b";
+      headers["bad name"] = "v";
+      await assert.rejects(send(), TypeError);
+      delete headers["bad name"];
+      headers["x-added"] = "c";
+      assert.equal(await send(), "ok");
+      assert.equal(server.requests.length, 2);
+      assert.deepEqual(header(server.requests[1], "x-tenant"), ["b"]);
+      assert.deepEqual(header(server.requests[1], "x-added"), ["c"]);
+      assert.deepEqual(header(server.requests[1], "x-evil"), []);
+    },
+  );
+});
+
 Deno.test("a URL that is not http(s) is rejected with a TypeError", async () => {
   const client = new Http1Client();
   try {

@@ -7,8 +7,7 @@ import { type RequestBytes, requestBytes, type RequestTarget } from "./request.t
 
 /**
  * One upstream request: lowercase header names, a text body (sent with its length) or none. A
- * header record is checked the first time it is sent and must not change afterwards: providers
- * build theirs once and pass the same record on every call.
+ * header with an invalid name or value throws a `TypeError` before anything is sent.
  */
 export interface UpstreamInit {
   method: string;

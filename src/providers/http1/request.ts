@@ -16,8 +16,12 @@ export interface RequestBytes {
 }
 
 const encoder = new TextEncoder();
-/** Header records already checked (see `UpstreamInit`): a provider's are checked once, not per call. */
-const checkedHeaders = new WeakSet<Record<string, string>>();
+/**
+ * Per header record, its names and values as they were when last checked (name, value, name, ...).
+ * A caller usually sends the same record on every call: compared with this as the head is built,
+ * it is checked once, and again only after it changed.
+ */
+const checked = new WeakMap<Record<string, string>, string[]>();
 /** Headers the client writes itself from the request. */
 const OWN_HEADERS = new Set(["host", "content-length", "transfer-encoding", "accept-encoding"]);
 
@@ -76,21 +80,20 @@ export function requestBytes(target: RequestTarget, init: UpstreamInit): Request
 
 function headText(target: RequestTarget, init: UpstreamInit): string {
   const headers = init.headers;
-  if (!checkedHeaders.has(headers)) {
-    for (const name in headers) {
-      if (!TOKEN.test(name) || UNSAFE_VALUE.test(headers[name]!)) {
-        throw new TypeError(`invalid upstream header: ${JSON.stringify(name)}`);
-      }
-    }
-    checkedHeaders.add(headers);
-  }
+  const last = checked.get(headers);
+  let unchanged = last !== undefined;
+  let at = 0;
   let head = `${init.method} ${target.path} HTTP/1.1\r\nhost: ${target.host}\r\n`;
   for (const name in headers) {
+    const value = headers[name]!;
+    if (unchanged && (last![at] !== name || last![at + 1] !== value)) unchanged = false;
+    at += 2;
     if (OWN_HEADERS.has(name) || (name === "x-request-id" && init.requestId !== undefined)) {
       continue;
     }
-    head += `${name}: ${headers[name]}\r\n`;
+    head += `${name}: ${value}\r\n`;
   }
+  if (!unchanged || at !== last!.length) checked.set(headers, checkedFields(headers));
   if (init.requestId !== undefined) {
     if (UNSAFE_VALUE.test(init.requestId)) throw new TypeError("invalid upstream request id");
     head += `x-request-id: ${init.requestId}\r\n`;
@@ -99,6 +102,19 @@ function headText(target: RequestTarget, init: UpstreamInit): string {
   if (!("accept" in headers)) head += "accept: */*\r\n";
   // Bodies are relayed as they come: a compressed one would reach clients undecoded.
   return head + "accept-encoding: identity\r\n";
+}
+
+/** `headers` as a list of names and values, once every name and value is safe to send. */
+function checkedFields(headers: Record<string, string>): string[] {
+  const fields: string[] = [];
+  for (const name in headers) {
+    const value = headers[name]!;
+    if (!TOKEN.test(name) || UNSAFE_VALUE.test(value)) {
+      throw new TypeError(`invalid upstream header: ${JSON.stringify(name)}`);
+    }
+    fields.push(name, value);
+  }
+  return fields;
 }
 
 /** Bytes of `text` in UTF-8, as `TextEncoder` writes it (a lone surrogate becomes U+FFFD, 3 bytes). */
