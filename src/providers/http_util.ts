@@ -4,7 +4,7 @@ import { concatBytes } from "../core/json.ts";
 import { openAIErrorBody } from "./openai_wire.ts";
 import type { ChunkSource } from "../core/chunk_reader.ts";
 import { type Endpoint, type ProviderResult, unservedMessage } from "../core/provider.ts";
-import { headerOf, type UpstreamClient, type UpstreamResponse } from "./upstream_client.ts";
+import type { UpstreamClient, UpstreamResponse } from "./upstream_client.ts";
 
 const encoder = new TextEncoder();
 
@@ -158,7 +158,7 @@ export class UpstreamResult implements ProviderResult {
   constructor(res: UpstreamResponse, defaultType: string) {
     this.#res = res;
     this.status = res.status;
-    this.contentType = headerOf(res, "content-type") ?? defaultType;
+    this.contentType = res.header("content-type") ?? defaultType;
   }
 
   /** Read either as a stream or whole, never both: the stream is made only when asked for. */
@@ -170,9 +170,8 @@ export class UpstreamResult implements ProviderResult {
     return this.#res.bytes();
   }
 
-  /** The gateway's client reads chunk by chunk; `fetch` (behind a proxy) gives only a stream. */
-  chunks(): ChunkSource | undefined {
-    return this.#res.chunks?.();
+  chunks(): ChunkSource {
+    return this.#res.chunks();
   }
 }
 

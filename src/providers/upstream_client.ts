@@ -1,16 +1,43 @@
+import { chunkReader, type ChunkSource } from "../core/chunk_reader.ts";
 import { ProviderError } from "../core/errors.ts";
 import { concatBytes } from "../core/json.ts";
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_BODY_BYTES,
   Http1Client,
-  type UpstreamClient,
-  type UpstreamResponse,
+  type Http1Init,
 } from "./http1/client.ts";
 import type { UpstreamSettings } from "../core/provider.ts";
 
-export type { UpstreamClient, UpstreamInit, UpstreamResponse } from "./http1/client.ts";
-export { headerOf } from "./http1/client.ts";
+/** One upstream request, as both clients take it; see `Http1Init`. */
+export type UpstreamInit = Http1Init;
+
+/**
+ * An upstream answer, whichever client carried the call: the HTTP/1.1 client's `Http1Response`
+ * or a `fetch` response wrapped in `FetchResponse`. The body is read once, one way.
+ */
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: Headers;
+  /** Null for a response without a body (204, 304, HEAD). */
+  readonly body: ReadableStream<Uint8Array<ArrayBuffer>> | null;
+  /** The whole body; beyond `server.max_response_size` it rejects. */
+  bytes(): Promise<Uint8Array<ArrayBuffer>>;
+  /** The whole body as UTF-8 text, within the same limit. */
+  text(): Promise<string>;
+  /** The body chunk by chunk, the way the stream relay reads it. */
+  chunks(): ChunkSource;
+  /** One field's value (`name` in lowercase); null when absent. */
+  header(name: string): string | null;
+}
+
+/** Sends requests to one provider's upstream over a keep-alive pool. */
+export interface UpstreamClient {
+  request(url: string, init: UpstreamInit): Promise<UpstreamResponse>;
+  /** Closes the idle connections; requests in flight finish on theirs. */
+  close(): void;
+}
 
 const PROXY_VARIABLES = [
   "HTTPS_PROXY",
@@ -84,14 +111,14 @@ function fetchClient(settings: UpstreamSettings): UpstreamClient {
         res.body?.cancel().catch(() => {});
         throw undecodableAnswer(coding);
       }
-      return new LimitedResponse(res, settings.maxResponseBytes);
+      return new FetchResponse(res, settings.maxResponseBytes);
     },
     close: () => client.close(),
   };
 }
 
 /** A `fetch` answer whose whole-body reads stop at the gateway's limit, as the HTTP/1.1 client's do. */
-class LimitedResponse implements UpstreamResponse {
+class FetchResponse implements UpstreamResponse {
   readonly status: number;
   readonly ok: boolean;
   readonly headers: Headers;
@@ -139,7 +166,22 @@ class LimitedResponse implements UpstreamResponse {
   async text(): Promise<string> {
     return decoder.decode(await this.bytes());
   }
+
+  chunks(): ChunkSource {
+    const body = this.#res.body;
+    return body === null ? NO_CHUNKS : chunkReader(body);
+  }
+
+  header(name: string): string | null {
+    return this.headers.get(name);
+  }
 }
+
+/** The chunks of an answer without a body. */
+const NO_CHUNKS: ChunkSource = {
+  read: () => Promise.resolve({ done: true, value: undefined }),
+  cancel: () => Promise.resolve(),
+};
 
 function needsFetch(): boolean {
   try {

@@ -1,18 +1,26 @@
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
-import type { ChunkSource } from "../../src/core/chunk_reader.ts";
-import { concatBytes as concat } from "../../src/core/json.ts";
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
   Http1Client,
   type Http1ClientOptions,
   MAX_IDLE_PER_ORIGIN,
-  type UpstreamResponse,
 } from "../../src/providers/http1/client.ts";
 import { HttpProtocolError } from "../../src/providers/http1/head.ts";
+import type { BodyChunks, Http1Response } from "../../src/providers/http1/response.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    all.set(part, offset);
+    offset += part.length;
+  }
+  return all;
+}
 
 // ---------------------------------------------------------------------------------------------
 // A scripted raw-TCP HTTP/1.1 server: each accepted connection runs the test's handler, which
@@ -291,7 +299,7 @@ async function readChunks(body: ReadableStream<Uint8Array> | null): Promise<Uint
   return chunks;
 }
 
-async function streamText(response: UpstreamResponse): Promise<string> {
+async function streamText(response: Http1Response): Promise<string> {
   return decoder.decode(concat(await readChunks(response.body)));
 }
 
@@ -476,11 +484,11 @@ Deno.test("a chunked response split in two at every byte boundary is reassembled
 const CHUNK_READERS = [
   {
     name: "a chunked body streams each chunk before the server sends the next",
-    open: (response: UpstreamResponse) => response.body!.getReader(),
+    open: (response: Http1Response) => response.body!.getReader(),
   },
   {
     name: "chunks() delivers each chunk before the server sends the next",
-    open: (response: UpstreamResponse) => chunksOf(response),
+    open: (response: Http1Response) => response.chunks(),
   },
 ];
 for (const { name, open } of CHUNK_READERS) {
@@ -565,14 +573,9 @@ Deno.test("text() decodes a multi-byte character split across chunks", async () 
 });
 
 // ---------------------------------------------------------------------------------------------
-// chunks(): the gateway's stream-free body reader
+// chunks(): the stream-free body reader
 
-function chunksOf(response: UpstreamResponse): ChunkSource {
-  assert.ok(response.chunks !== undefined, "the gateway's client offers chunks()");
-  return response.chunks();
-}
-
-async function readAllChunks(source: ChunkSource): Promise<string> {
+async function readAllChunks(source: BodyChunks): Promise<string> {
   let text = "";
   for (let part = await source.read(); !part.done; part = await source.read()) {
     assert.ok(part.value.length > 0, "no empty chunks");
@@ -587,11 +590,11 @@ Deno.test("chunks() reads a chunked and a content-length body and keeps the conn
       n === 0 ? CHUNKED_RESPONSE : `HTTP/1.1 200 OK\r\ncontent-length: 12\r\n\r\nhello chunks`
     ),
     async (server, client) => {
-      const chunked = chunksOf(await client.request(server.url(), get()));
+      const chunked = (await client.request(server.url(), get())).chunks();
       assert.equal(await readAllChunks(chunked), CHUNKED_TEXT);
       // Reading past the end keeps answering done.
       assert.equal((await chunked.read()).done, true);
-      const sized = chunksOf(await client.request(server.url(), get()));
+      const sized = (await client.request(server.url(), get())).chunks();
       assert.equal(await readAllChunks(sized), "hello chunks");
       assert.equal(server.connections, 1);
     },
@@ -603,14 +606,14 @@ Deno.test("chunks() and the other body readers exclude each other", async () => 
     serveAll(() => "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),
     async (server, client) => {
       const first = await client.request(server.url(), get());
-      const source = chunksOf(first);
-      assert.throws(() => chunksOf(first), TypeError);
+      const source = first.chunks();
+      assert.throws(() => first.chunks(), TypeError);
       await assert.rejects(first.text(), TypeError);
       assert.equal(await readAllChunks(source), "ok");
 
       const second = await client.request(server.url(), get());
       assert.equal(await second.text(), "ok");
-      assert.throws(() => chunksOf(second), TypeError);
+      assert.throws(() => second.chunks(), TypeError);
     },
   );
 });
@@ -619,7 +622,7 @@ Deno.test("chunks() on a 204 response is done at once", async () => {
   await withServer(
     serveAll(() => "HTTP/1.1 204 No Content\r\n\r\n"),
     async (server, client) => {
-      const source = chunksOf(await client.request(server.url(), get()));
+      const source = (await client.request(server.url(), get())).chunks();
       assert.equal((await source.read()).done, true);
       await getText(client, server);
       assert.equal(server.connections, 1);
@@ -639,7 +642,7 @@ Deno.test("cancelling chunks() closes the connection", async () => {
     }
     await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nnext");
   }, async (server, client) => {
-    const source = chunksOf(await client.request(server.url(), get()));
+    const source = (await client.request(server.url(), get())).chunks();
     assert.equal(decoder.decode((await source.read()).value), "partial");
     await source.cancel();
     await settles(sawClose.promise, "the server seeing the connection close");
@@ -655,7 +658,7 @@ Deno.test("aborting mid-body makes a pending chunks() read reject with the reaso
     await conn.waitForClose();
   }, async (server, client) => {
     const controller = new AbortController();
-    const source = chunksOf(await client.request(server.url(), get(controller.signal)));
+    const source = (await client.request(server.url(), get(controller.signal))).chunks();
     assert.equal(decoder.decode((await source.read()).value), "hello");
     const pending = source.read();
     const reason = new Error("stop");
@@ -670,7 +673,7 @@ Deno.test("a connection closed mid-body makes a chunks() read reject", async () 
     await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 50\r\n\r\nshort");
     conn.close();
   }, async (server, client) => {
-    const source = chunksOf(await client.request(server.url(), get()));
+    const source = (await client.request(server.url(), get())).chunks();
     await assert.rejects(readAllChunks(source), isProtocolError(/before the end/));
   });
 });

@@ -40,6 +40,18 @@ const ANSWERS: Record<string, () => Response> = {
       headers: { "content-encoding": "gzip" },
     }),
   zstd: () => new Response("zzzz", { headers: { "content-encoding": "zstd" } }),
+  sse: () =>
+    new Response(
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode("data: 1\n\n"));
+          controller.enqueue(new TextEncoder().encode("data: 2\n\n"));
+          controller.close();
+        },
+      }),
+      { headers: { "content-type": "text/event-stream", "x-part": "a" } },
+    ),
+  empty: () => new Response(null, { status: 204, headers: { "x-part": "b" } }),
 };
 
 async function withUpstream(fn: (url: string) => Promise<void>): Promise<void> {
@@ -98,6 +110,29 @@ for (const [name, make] of clients()) {
           assert.equal(err.countsAgainstBreaker, false);
           return true;
         });
+      });
+    } finally {
+      client.close();
+    }
+  });
+
+  Deno.test(`${name}: header() gives a field and chunks() the body, then done`, async () => {
+    const client = make();
+    try {
+      await withUpstream(async (url) => {
+        const res = await client.request(`${url}/sse`, get());
+        assert.equal(res.header("content-type"), "text/event-stream");
+        assert.equal(res.header("x-part"), "a");
+        assert.equal(res.header("x-absent"), null);
+        const chunks = res.chunks();
+        let text = "";
+        for (let read = await chunks.read(); !read.done; read = await chunks.read()) {
+          text += new TextDecoder().decode(read.value);
+        }
+        assert.equal(text, "data: 1\n\ndata: 2\n\n");
+        const empty = await client.request(`${url}/empty`, get());
+        assert.equal(empty.header("x-part"), "b");
+        assert.equal((await empty.chunks().read()).done, true);
       });
     } finally {
       client.close();

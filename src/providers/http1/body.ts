@@ -1,4 +1,3 @@
-import { concatBytes } from "../../core/json.ts";
 import { type Connection, MAX_HEAD_BYTES } from "./connection.ts";
 import { chunkSize, type Framing, HttpProtocolError } from "./head.ts";
 
@@ -196,7 +195,7 @@ export async function readAll(
   limit: number,
   tooLarge: (limit: number) => Error,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const parts: Uint8Array[] = [];
+  const parts: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
   for (let part = await source.next(); part !== null; part = await source.next()) {
     size += part.length;
@@ -206,7 +205,14 @@ export async function readAll(
     }
     parts.push(part);
   }
-  return concatBytes(parts) as Uint8Array<ArrayBuffer>;
+  if (parts.length === 1) return parts[0]!;
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    all.set(part, offset);
+    offset += part.length;
+  }
+  return all;
 }
 
 function cutShort(): Error {

@@ -1,15 +1,15 @@
-import type { ChunkSource } from "../../core/chunk_reader.ts";
-import { BodyReader, type BodySource } from "./body.ts";
+import { BodyReader } from "./body.ts";
 import { Connection, MAX_HEAD_BYTES } from "./connection.ts";
-import { DecodedBody } from "./decode.ts";
-import { type Framing, headEnd, HttpProtocolError, parseHead, ResponseHead } from "./head.ts";
+import { compressionOf, DecodedBody, withoutCoding } from "./decode.ts";
+import { type Framing, headEnd, HttpProtocolError, parseHead, type ResponseHead } from "./head.ts";
 import { type RequestBytes, requestBytes, type RequestTarget } from "./request.ts";
+import { type BodyLimit, Http1Response } from "./response.ts";
 
 /**
- * One upstream request: lowercase header names, a text body (sent with its length) or none. A
- * header with an invalid name or value throws a `TypeError` before anything is sent.
+ * One request: lowercase header names, a text body (sent with its length) or none. A header with
+ * an invalid name or value throws a `TypeError` before anything is sent.
  */
-export interface UpstreamInit {
+export interface Http1Init {
   method: string;
   headers: Record<string, string>;
   /** Sent as `x-request-id`: the one per-request header, kept apart so `headers` is never copied. */
@@ -19,41 +19,11 @@ export interface UpstreamInit {
   signal: AbortSignal;
 }
 
-/** The part of a fetch `Response` the providers use; a fetch `Response` is one. */
-export interface UpstreamResponse {
-  readonly status: number;
-  readonly ok: boolean;
-  readonly headers: Headers;
-  /** Null for a response without a body (204, 304, HEAD). */
-  readonly body: ReadableStream<Uint8Array<ArrayBuffer>> | null;
-  bytes(): Promise<Uint8Array<ArrayBuffer>>;
-  text(): Promise<string>;
-  /** Reads the body chunk by chunk, without a stream (the gateway's client only). */
-  chunks?(): ChunkSource;
-  /**
-   * One field's value (lowercase `name`), without building `headers` (the gateway's client only;
-   * see `headerOf`).
-   */
-  header?(name: string): string | null;
-}
-
-/** One field of an upstream answer, through `header` where the response has it. */
-export function headerOf(res: UpstreamResponse, name: string): string | null {
-  return res.header !== undefined ? res.header(name) : res.headers.get(name);
-}
-
-/** Sends requests to upstreams over a keep-alive pool. */
-export interface UpstreamClient {
-  request(url: string, init: UpstreamInit): Promise<UpstreamResponse>;
-  /** Closes the idle connections; requests in flight finish on theirs. */
-  close(): void;
-}
-
 /** Idle connections kept per origin; beyond that the oldest is closed. */
 export const MAX_IDLE_PER_ORIGIN = 256;
 /**
  * How long an idle connection is kept for reuse unless told otherwise: below the 5 s after which
- * Node and uvicorn close idle connections, so the gateway lets go first.
+ * Node and uvicorn close idle connections, so the client lets go first.
  */
 export const DEFAULT_IDLE_TIMEOUT_MS = 4_000;
 /** Largest body `bytes()` and `text()` read whole unless told otherwise. */
@@ -73,16 +43,8 @@ export interface Http1ClientOptions {
   undecodable?: (coding: string) => Error;
 }
 
-/** What a whole-body read may hold, and the error beyond it. */
-interface BodyLimit {
-  bytes: number;
-  error: (limit: number) => Error;
-}
-
 /** `#exchange`'s answer when a pooled connection died before answering. */
 const STALE = Symbol("stale");
-
-const decoder = new TextDecoder();
 
 interface Target extends RequestTarget {
   origin: string;
@@ -96,7 +58,7 @@ interface Target extends RequestTarget {
  * `fetch` (one write, usually one read, no Request/Response objects unless a body stream is asked
  * for); see the README's performance section for the measurement.
  */
-export class Http1Client implements UpstreamClient {
+export class Http1Client {
   #idle = new Map<string, Connection[]>();
   #targets = new Map<string, Target>();
   #closed = false;
@@ -120,7 +82,7 @@ export class Http1Client implements UpstreamClient {
       ((coding) => new HttpProtocolError(`answered with content-encoding ${coding}`));
   }
 
-  async request(url: string, init: UpstreamInit): Promise<UpstreamResponse> {
+  async request(url: string, init: Http1Init): Promise<Http1Response> {
     init.signal.throwIfAborted();
     const target = this.#target(url);
     let request = requestBytes(target, init);
@@ -148,7 +110,7 @@ export class Http1Client implements UpstreamClient {
    */
   async #exchange(
     target: Target,
-    init: UpstreamInit,
+    init: Http1Init,
     request: RequestBytes,
     conn: Connection,
     pooled: boolean,
@@ -254,84 +216,6 @@ export class Http1Client implements UpstreamClient {
   }
 }
 
-/** A response whose body is read off the connection as it is asked for. */
-class Http1Response implements UpstreamResponse {
-  readonly status: number;
-  readonly ok: boolean;
-  #head: ResponseHead;
-  #reader: BodySource;
-  #limit: BodyLimit;
-  #hasBody: boolean;
-  #stream: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
-  /** Set by the first read, through the stream or whole. */
-  #used = false;
-
-  constructor(head: ResponseHead, reader: BodySource, limit: BodyLimit) {
-    this.status = head.status;
-    this.ok = head.status >= 200 && head.status < 300;
-    this.#head = head;
-    this.#reader = reader;
-    this.#limit = limit;
-    this.#hasBody = head.framing.kind !== "none";
-  }
-
-  /** Built when first asked for: a relayed answer seldom needs more than `header`. */
-  get headers(): Headers {
-    return this.#head.headers;
-  }
-
-  header(name: string): string | null {
-    return this.#head.get(name);
-  }
-
-  get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
-    if (!this.#hasBody) return null;
-    if (this.#stream === null) {
-      const reader = this.#reader;
-      let started = false;
-      this.#stream = new ReadableStream<Uint8Array<ArrayBuffer>>({
-        pull: async (controller) => {
-          if (!started) {
-            this.#claim();
-            started = true;
-          }
-          const chunk = await reader.next();
-          if (chunk === null) controller.close();
-          else controller.enqueue(chunk);
-        },
-        cancel: () => reader.cancel(),
-      }, { highWaterMark: 0 });
-    }
-    return this.#stream;
-  }
-
-  async bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    this.#claim();
-    return await this.#reader.all(this.#limit.bytes, this.#limit.error);
-  }
-
-  async text(): Promise<string> {
-    return decoder.decode(await this.bytes());
-  }
-
-  chunks(): ChunkSource {
-    this.#claim();
-    const reader = this.#reader;
-    return {
-      async read() {
-        const value = await reader.next();
-        return value === null ? { done: true, value: undefined } : { done: false, value };
-      },
-      cancel: () => Promise.resolve(reader.cancel()),
-    };
-  }
-
-  #claim(): void {
-    if (this.#used) throw new TypeError("response body already used");
-    this.#used = true;
-  }
-}
-
 function targetOf(url: string): Target {
   const parsed = new URL(url);
   const tls = parsed.protocol === "https:";
@@ -396,33 +280,4 @@ async function readHead(conn: Connection, method: string): Promise<ResponseHead>
 /** Whether a response with this framing carries body bytes. */
 function hasBody(framing: Framing): boolean {
   return framing.kind !== "none" && (framing.kind !== "length" || framing.length > 0);
-}
-
-/**
- * The decoder for a content-encoding: null for none at all, undefined for one the client cannot
- * decode (servers may send one although the request asks for `identity`).
- */
-function compressionOf(coding: string): CompressionFormat | null | undefined {
-  switch (coding.trim().toLowerCase()) {
-    case "identity":
-    case "":
-      return null;
-    case "gzip":
-    case "x-gzip":
-      return "gzip";
-    case "deflate":
-      return "deflate";
-    case "br":
-      return "brotli";
-    default:
-      return undefined;
-  }
-}
-
-/** `head` without the fields that described the encoded bytes, since the body is relayed decoded. */
-function withoutCoding(head: ResponseHead): ResponseHead {
-  const fields = head.fields.filter(([name]) =>
-    name !== "content-encoding" && name !== "content-length"
-  );
-  return new ResponseHead(head.status, fields, head.framing, head.keepAlive);
 }

@@ -1,4 +1,5 @@
 import { type BodyReader, type BodySource, readAll } from "./body.ts";
+import { ResponseHead } from "./head.ts";
 
 /**
  * A body sent with a content-encoding, decoded as it is read. Made only for such answers: the
@@ -44,4 +45,33 @@ export class DecodedBody implements BodySource {
     this.#reader.cancel().catch(() => {});
     this.#raw.cancel();
   }
+}
+
+/**
+ * The decoder for a content-encoding: null for none at all, undefined for one the client cannot
+ * decode (servers may send one although the request asks for `identity`).
+ */
+export function compressionOf(coding: string): CompressionFormat | null | undefined {
+  switch (coding.trim().toLowerCase()) {
+    case "identity":
+    case "":
+      return null;
+    case "gzip":
+    case "x-gzip":
+      return "gzip";
+    case "deflate":
+      return "deflate";
+    case "br":
+      return "brotli";
+    default:
+      return undefined;
+  }
+}
+
+/** `head` without the fields that described the encoded bytes, since the body is relayed decoded. */
+export function withoutCoding(head: ResponseHead): ResponseHead {
+  const fields = head.fields.filter(([name]) =>
+    name !== "content-encoding" && name !== "content-length"
+  );
+  return new ResponseHead(head.status, fields, head.framing, head.keepAlive);
 }

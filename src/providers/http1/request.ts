@@ -1,4 +1,4 @@
-import type { UpstreamInit } from "./client.ts";
+import type { Http1Init } from "./client.ts";
 import { TOKEN, UNSAFE_VALUE } from "./head.ts";
 
 /** Where an upstream request goes, as the request line and `host` header need it. */
@@ -60,7 +60,7 @@ class OwnBytes implements RequestBytes {
  * straight into a reused buffer: one `encodeInto` where it took two encodes, an allocation and
  * two copies.
  */
-export function requestBytes(target: RequestTarget, init: UpstreamInit): RequestBytes {
+export function requestBytes(target: RequestTarget, init: Http1Init): RequestBytes {
   const head = headText(target, init);
   const body = init.body;
   if (body === undefined) return new OwnBytes(encoder.encode(head + "\r\n"));
@@ -78,7 +78,7 @@ export function requestBytes(target: RequestTarget, init: UpstreamInit): Request
   return new ScratchBytes(buffer, encoder.encodeInto(text, buffer).written);
 }
 
-function headText(target: RequestTarget, init: UpstreamInit): string {
+function headText(target: RequestTarget, init: Http1Init): string {
   const headers = init.headers;
   const last = checked.get(headers);
   let unchanged = last !== undefined;
