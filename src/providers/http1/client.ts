@@ -31,8 +31,6 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** Settings of an `Http1Client`; every one has a default. */
 export interface Http1ClientOptions {
-  /** PEM certificates that replace the trusted roots for HTTPS upstreams. */
-  caCerts?: string[];
   /** An idle pooled connection older than this is closed rather than reused. */
   idleTimeoutMs?: number;
   /** Largest body `bytes()` and `text()` read (after decoding); beyond it they reject. */
@@ -62,7 +60,6 @@ export class Http1Client {
   #idle = new Map<string, Connection[]>();
   #targets = new Map<string, Target>();
   #closed = false;
-  #caCerts: string[] | undefined;
   #idleTimeoutMs: number;
   #limit: BodyLimit;
   #undecodable: (coding: string) => Error;
@@ -71,7 +68,6 @@ export class Http1Client {
   #keepAliveMs = Infinity;
 
   constructor(options: Http1ClientOptions = {}) {
-    this.#caCerts = options.caCerts;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.#limit = {
       bytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
@@ -96,7 +92,7 @@ export class Http1Client {
         // the rest of the pool may have gone stale too.
         request = requestBytes(target, init);
       }
-      const conn = await connect(target, init.signal, this.#caCerts);
+      const conn = await connect(target, init.signal);
       return await this.#exchange(target, init, request, conn, false) as Http1Response;
     } finally {
       // Already done once the request is written, unless sending failed before that.
@@ -232,11 +228,7 @@ function targetOf(url: string): Target {
   };
 }
 
-async function connect(
-  target: Target,
-  signal: AbortSignal,
-  caCerts: string[] | undefined,
-): Promise<Connection> {
+async function connect(target: Target, signal: AbortSignal): Promise<Connection> {
   const tcp = await Deno.connect({ hostname: target.hostname, port: target.port, signal });
   tcp.setNoDelay(true);
   if (!target.tls) return new Connection(tcp);
@@ -244,10 +236,10 @@ async function connect(
   const onAbort = () => tcp.close();
   signal.addEventListener("abort", onAbort);
   try {
+    // Deno's trusted roots, as `fetch` has them (DENO_CERT included).
     const tls = await Deno.startTls(tcp, {
       hostname: target.hostname,
       alpnProtocols: ["http/1.1"],
-      caCerts,
     });
     return new Connection(tls);
   } catch (err) {
