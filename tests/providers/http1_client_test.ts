@@ -8,6 +8,7 @@ import {
 } from "../../src/providers/http1/client.ts";
 import { HttpProtocolError } from "../../src/providers/http1/head.ts";
 import type { BodyChunks, Http1Response } from "../../src/providers/http1/response.ts";
+import { settles } from "../support/wait_for.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -252,22 +253,6 @@ function serveAll(respond: (request: CapturedRequest, n: number) => string | Uin
 
 function pause(ms = 1): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * Fails instead of hanging when `promise` never settles (e.g. a body buffered to its end while the
- * server waits for the client). Not a timing assertion: the limit is far beyond any real run.
- */
-async function settles<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function indexOfBlankLine(bytes: Uint8Array): number {
