@@ -1,4 +1,4 @@
-import { chunkReader, type ChunkSource } from "./chunk_reader.ts";
+import type { ChunkSource } from "./chunk_reader.ts";
 import type { CircuitBreaker } from "./circuit_breaker.ts";
 import { type AttemptRecord, failureOf, GatewayError, ProviderError } from "./errors.ts";
 import type { IdleWatch } from "./idle_watch.ts";
@@ -140,7 +140,7 @@ export async function runAttempt(
       circuit.onSuccess();
       return { ...base, kind: "complete", body: bytes };
     }
-    const reader = result.chunks?.() ?? chunkReader(result.body);
+    const reader = result.chunks();
     const first = await readFirst(reader, controller.signal, provider.name);
     circuit.onSuccess();
     let summarize!: (summary: RelaySummary) => void;

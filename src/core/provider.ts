@@ -35,8 +35,8 @@ export interface ProviderResult {
   body: ReadableStream<Uint8Array>;
   /** Reads the whole body (instead of `body`), by the provider's fastest means. */
   bytes(): Promise<Uint8Array<ArrayBuffer>>;
-  /** Reads the body chunk by chunk without a stream in between; undefined where it cannot. */
-  chunks?(): ChunkSource | undefined;
+  /** Reads the body chunk by chunk (instead of `body`), without a stream where it can. */
+  chunks(): ChunkSource;
 }
 
 /** A model as a provider lists it. */

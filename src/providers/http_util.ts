@@ -2,7 +2,7 @@ import type { ProviderConfig } from "../config/types.ts";
 import { failureOf, ProviderError } from "../core/errors.ts";
 import { concatBytes } from "../core/json.ts";
 import { openAIErrorBody } from "./openai_wire.ts";
-import type { ChunkSource } from "../core/chunk_reader.ts";
+import { chunkReader, type ChunkSource } from "../core/chunk_reader.ts";
 import { type Endpoint, type ProviderResult, unservedMessage } from "../core/provider.ts";
 import type { UpstreamClient, UpstreamResponse } from "./upstream_client.ts";
 
@@ -197,6 +197,10 @@ export class JsonResult implements ProviderResult {
   bytes(): Promise<Uint8Array<ArrayBuffer>> {
     return Promise.resolve(this.#bytes);
   }
+
+  chunks(): ChunkSource {
+    return chunkReader(this.body);
+  }
 }
 
 /** A translated SSE stream as a provider result. */
@@ -206,6 +210,7 @@ export function sseResult(body: ReadableStream<Uint8Array>): ProviderResult {
     contentType: "text/event-stream",
     body,
     bytes: () => new Response(body).bytes(),
+    chunks: () => chunkReader(body),
   };
 }
 

@@ -92,6 +92,7 @@ Deno.test("a stream whose client left does not count against the breaker when it
         contentType: "text/event-stream",
         body,
         bytes: () => Promise.reject(new Error("a stream is not read whole")),
+        chunks: () => body.getReader(),
       });
     });
     const outcome = await executor.execute(

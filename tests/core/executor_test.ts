@@ -54,11 +54,13 @@ function scripted(index: number, answers: Answer[]): Provider & { calls: Provide
 
 function okResult(text: string): ProviderResult {
   const bytes = encoder.encode(text);
+  const body = new Response(bytes).body!;
   return {
     status: 200,
     contentType: "application/json",
-    body: new Response(bytes).body!,
+    body,
     bytes: () => Promise.resolve(bytes),
+    chunks: () => body.getReader(),
   };
 }
 
