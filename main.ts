@@ -101,7 +101,7 @@ async function configure(
 ): Promise<{ config: GatewayConfig; source: string; defaults?: string[] }> {
   const { path, explicit } = resolveConfigPath({ flag: flags.config, env });
   if (!explicit && !(await fileExists(path))) {
-    const { config, enabled } = defaultConfig(env);
+    const { config, enabled } = await defaultConfig(env);
     return { config, source: "embedded default", defaults: enabled };
   }
   return { config: await loadConfig(path, env), source: path };

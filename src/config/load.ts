@@ -25,8 +25,11 @@ export interface ParseConfigOptions {
   env: Env;
 }
 
-/** Parses and validates a YAML config document; throws `ConfigError` listing every problem. */
-export function parseConfig(text: string, options: ParseConfigOptions): GatewayConfig {
+/** Parses and validates a YAML config document; rejects with `ConfigError` listing every problem. */
+export async function parseConfig(
+  text: string,
+  options: ParseConfigOptions,
+): Promise<GatewayConfig> {
   const { filename } = options;
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter });
@@ -42,7 +45,7 @@ export function parseConfig(text: string, options: ParseConfigOptions): GatewayC
     throw new ConfigError([{ path: "", message: `invalid YAML: ${message}` }], { filename });
   }
   // An empty file, or one with only comments, is an empty mapping: all defaults.
-  const { config, issues } = check(interpolateEnv(raw ?? {}, options.env));
+  const { config, issues } = await check(interpolateEnv(raw ?? {}, options.env));
   if (issues.length > 0 || config === undefined) {
     const located = issues.map((issue) => locateIssue(issue, { doc, counter }));
     throw new ConfigError(sortByLine(located), { filename });
@@ -90,14 +93,19 @@ export function resolveConfigPath(args: { flag?: string; env: Env }): ConfigLoca
  * The config used when no file exists: localhost:8080 plus one provider per well-known API key
  * found in `env`. It goes through the same schema as a file, so the defaults cannot drift.
  */
-export function defaultConfig(env: Env): { config: GatewayConfig; enabled: string[] } {
+export async function defaultConfig(
+  env: Env,
+): Promise<{ config: GatewayConfig; enabled: string[] }> {
   const providers = DEFAULT_PROVIDER_TYPES.flatMap((type) => {
     const preset = PROVIDER_PRESETS[type]!;
     const key = preset.key_env === undefined ? undefined : env[preset.key_env];
     if (key === undefined || key === "") return [];
     return [{ name: type, type, api_key: key }];
   });
-  const { config, issues } = validateRaw({ server: { host: "127.0.0.1", port: 8080 }, providers });
+  const { config, issues } = await validateRaw({
+    server: { host: "127.0.0.1", port: 8080 },
+    providers,
+  });
   if (config === undefined) {
     throw new Error(`embedded default config is invalid: ${JSON.stringify(issues)}`);
   }
@@ -113,9 +121,11 @@ function syntaxIssue(error: YAMLError): ConfigIssue {
   return { path: "", line: error.linePos?.[0].line, message: `invalid YAML: ${message}` };
 }
 
-function check(interpolated: Interpolated): { config?: GatewayConfig; issues: PendingIssue[] } {
+async function check(
+  interpolated: Interpolated,
+): Promise<{ config?: GatewayConfig; issues: PendingIssue[] }> {
   const disabled = disabledProviders(interpolated.value);
-  const validated = validateRaw(interpolated.value);
+  const validated = await validateRaw(interpolated.value);
   // A bad or unset reference is the root cause of any schema complaint about the same value, so
   // report only the reference. Inside a disabled provider an unset one is fine unless the empty
   // value it leaves breaks validation.

@@ -25,9 +25,9 @@ const TYPE_NOUNS: Record<string, string> = {
   array: "a list",
 };
 
-/** Validates an interpolated YAML value against the config schema. */
-export function validateRaw(value: unknown): Validated {
-  const result = gatewayConfigSchema.safeParse(value, { error: messageFor });
+/** Validates an interpolated YAML value against the config schema (async: keys are hashed). */
+export async function validateRaw(value: unknown): Promise<Validated> {
+  const result = await gatewayConfigSchema.safeParseAsync(value, { error: messageFor });
   if (result.success) return { config: result.data, issues: [] };
   const issues = result.error.issues.flatMap(toPending);
   // `target_ur: unknown key; did you mean "target_url"?` already says target_url is missing.

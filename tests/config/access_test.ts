@@ -29,9 +29,9 @@ Deno.test("the original design's auth and ratelimit sections load as written", a
   assert.equal(config.providers[0]!.target_url, "https://api.openai.com");
 });
 
-Deno.test("gateway keys are kept only as SHA-256 hashes", () => {
+Deno.test("gateway keys are kept only as SHA-256 hashes", async () => {
   const hash = createHash("sha256").update("gw-bob-0123456789abcdef").digest("hex");
-  const config = parseLines([
+  const config = await parseLines([
     "auth:",
     "  enabled: true",
     "  keys:",
@@ -54,9 +54,9 @@ Deno.test("gateway keys are kept only as SHA-256 hashes", () => {
   assert.doesNotMatch(JSON.stringify(config), /gw-alice-0123456789abcdef/);
 });
 
-Deno.test("bad auth and ratelimit settings are errors naming field and line", () => {
+Deno.test("bad auth and ratelimit settings are errors naming field and line", async () => {
   assert.deepEqual(
-    rejectLines([
+    await rejectLines([
       "auth:",
       "  enabled: true",
       "  algorithms: [RS256, none]",
@@ -87,8 +87,8 @@ Deno.test("bad auth and ratelimit settings are errors naming field and line", ()
   );
 });
 
-Deno.test("auth enabled with no way in is an error", () => {
-  assert.deepEqual(rejectLines(["auth:", "  enabled: true"]), [
+Deno.test("auth enabled with no way in is an error", async () => {
+  assert.deepEqual(await rejectLines(["auth:", "  enabled: true"]), [
     "auth: auth is enabled but has neither keys nor an issuer: nobody could get in (config.yaml:2)",
   ]);
 });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { defaultConfig, parseConfig, resolveConfigPath } from "../../src/config/load.ts";
 
-Deno.test("the embedded default enables openai when OPENAI_API_KEY is set", () => {
-  const { config, enabled } = defaultConfig({ OPENAI_API_KEY: "sk-test", GROQ_API_KEY: "" });
+Deno.test("the embedded default enables openai when OPENAI_API_KEY is set", async () => {
+  const { config, enabled } = await defaultConfig({ OPENAI_API_KEY: "sk-test", GROQ_API_KEY: "" });
   assert.deepEqual(enabled, ["openai"]);
   assert.equal(config.server.host, "127.0.0.1");
   assert.equal(config.server.port, 8080);
@@ -23,15 +23,15 @@ Deno.test("the embedded default enables openai when OPENAI_API_KEY is set", () =
   }]);
 });
 
-Deno.test("the embedded default without API keys has no providers but file defaults", () => {
-  const { config, enabled } = defaultConfig({});
+Deno.test("the embedded default without API keys has no providers but file defaults", async () => {
+  const { config, enabled } = await defaultConfig({});
   assert.deepEqual(enabled, []);
   assert.deepEqual(config.providers, []);
-  assert.deepEqual(config, parseConfig("", { filename: "config.yaml", env: {} }));
+  assert.deepEqual(config, await parseConfig("", { filename: "config.yaml", env: {} }));
 });
 
-Deno.test("the embedded default enables every well-known provider whose key is set", () => {
-  const { config, enabled } = defaultConfig({
+Deno.test("the embedded default enables every well-known provider whose key is set", async () => {
+  const { config, enabled } = await defaultConfig({
     GROQ_API_KEY: "g",
     XAI_API_KEY: "x",
     DEEPSEEK_API_KEY: "d",
@@ -54,8 +54,8 @@ Deno.test("the config path comes from the flag, then GATEWAY_CONFIG, then ./conf
   assert.deepEqual(resolveConfigPath({ env: {} }), { path: "./config.yaml", explicit: false });
 });
 
-Deno.test("the embedded default enables anthropic and gemini from their keys", () => {
-  const { config, enabled } = defaultConfig({
+Deno.test("the embedded default enables anthropic and gemini from their keys", async () => {
+  const { config, enabled } = await defaultConfig({
     ANTHROPIC_API_KEY: "a-key",
     GEMINI_API_KEY: "g-key",
   });

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { rejectLines } from "./parse_helpers.ts";
 
-Deno.test("config error names the field path and the line of a bad target_url", () => {
+Deno.test("config error names the field path and the line of a bad target_url", async () => {
   assert.deepEqual(
-    rejectLines([
+    await rejectLines([
       "providers:",
       "  - name: a",
       "    target_url: http://localhost:1",
@@ -14,9 +14,9 @@ Deno.test("config error names the field path and the line of a bad target_url", 
   );
 });
 
-Deno.test("a misspelt key gets a did-you-mean hint at the key's own line", () => {
+Deno.test("a misspelt key gets a did-you-mean hint at the key's own line", async () => {
   assert.deepEqual(
-    rejectLines([
+    await rejectLines([
       "server:",
       "  prot: 80",
       "providers:",
@@ -30,25 +30,25 @@ Deno.test("a misspelt key gets a did-you-mean hint at the key's own line", () =>
   );
 });
 
-Deno.test("a missing required key points at its parent mapping", () => {
+Deno.test("a missing required key points at its parent mapping", async () => {
   // azure has no default URL, unlike openai (api.openai.com) and the presets.
   assert.deepEqual(
-    rejectLines(["providers:", "  - name: a", "    type: azure", "    api_key: k"]),
+    await rejectLines(["providers:", "  - name: a", "    type: azure", "    api_key: k"]),
     [
       "providers[0].target_url: missing required key (config.yaml:2)",
     ],
   );
 });
 
-Deno.test("an unknown key with no near match lists the allowed keys", () => {
-  assert.deepEqual(rejectLines(["logging:", "  level: info", "  colour: true"]), [
+Deno.test("an unknown key with no near match lists the allowed keys", async () => {
+  assert.deepEqual(await rejectLines(["logging:", "  level: info", "  colour: true"]), [
     "logging.colour: unknown key; expected one of: level, format (config.yaml:3)",
   ]);
 });
 
-Deno.test("duplicate provider names are rejected, pointing at the second", () => {
+Deno.test("duplicate provider names are rejected, pointing at the second", async () => {
   assert.deepEqual(
-    rejectLines([
+    await rejectLines([
       "providers:",
       "  - name: openai",
       "    target_url: https://api.openai.com",
@@ -59,9 +59,9 @@ Deno.test("duplicate provider names are rejected, pointing at the second", () =>
   );
 });
 
-Deno.test("a strategy naming an unknown provider suggests the closest one", () => {
+Deno.test("a strategy naming an unknown provider suggests the closest one", async () => {
   assert.deepEqual(
-    rejectLines([
+    await rejectLines([
       "strategies:",
       "  - name: main",
       "    providers: [openai, vlm]",
@@ -75,9 +75,9 @@ Deno.test("a strategy naming an unknown provider suggests the closest one", () =
   );
 });
 
-Deno.test("negative max_retries and an out-of-range port are rejected", () => {
+Deno.test("negative max_retries and an out-of-range port are rejected", async () => {
   assert.deepEqual(
-    rejectLines([
+    await rejectLines([
       "server:",
       "  port: 70000",
       "providers:",
@@ -92,9 +92,9 @@ Deno.test("negative max_retries and an out-of-range port are rejected", () => {
   );
 });
 
-Deno.test("a bare number is not accepted as a duration", () => {
+Deno.test("a bare number is not accepted as a duration", async () => {
   assert.deepEqual(
-    rejectLines([
+    await rejectLines([
       "providers:",
       "  - name: a",
       "    target_url: http://localhost:1",
@@ -106,9 +106,9 @@ Deno.test("a bare number is not accepted as a duration", () => {
   );
 });
 
-Deno.test("provider names must be non-empty and free of slashes; types must be known", () => {
+Deno.test("provider names must be non-empty and free of slashes; types must be known", async () => {
   assert.deepEqual(
-    rejectLines([
+    await rejectLines([
       "providers:",
       "  - name: my/provider",
       "    target_url: http://localhost:1",
@@ -124,32 +124,32 @@ Deno.test("provider names must be non-empty and free of slashes; types must be k
   );
 });
 
-Deno.test("a YAML syntax error reports its line", () => {
-  const lines = rejectLines(["server:", "  host: [1, 2", "  port: 80"]);
+Deno.test("a YAML syntax error reports its line", async () => {
+  const lines = await rejectLines(["server:", "  host: [1, 2", "  port: 80"]);
   assert.equal(lines.length, 1);
   assert.match(lines[0] ?? "", /^invalid YAML: .+ \(config\.yaml:3\)$/);
 });
 
-Deno.test("duplicate YAML keys are a syntax error with a line", () => {
-  const lines = rejectLines(["server:", "  port: 80", "  port: 81"]);
+Deno.test("duplicate YAML keys are a syntax error with a line", async () => {
+  const lines = await rejectLines(["server:", "  port: 80", "  port: 81"]);
   assert.match(lines[0] ?? "", /^invalid YAML: Map keys must be unique \(config\.yaml:3\)$/);
 });
 
-Deno.test("a document that is not a mapping is rejected", () => {
-  assert.deepEqual(rejectLines(["- a", "- b"]), [
+Deno.test("a document that is not a mapping is rejected", async () => {
+  assert.deepEqual(await rejectLines(["- a", "- b"]), [
     "expected a mapping at the top level (config.yaml:1)",
   ]);
 });
 
-Deno.test("a wrong type names what was expected and what was found", () => {
-  assert.deepEqual(rejectLines(["server:", "  host: [a]"]), [
+Deno.test("a wrong type names what was expected and what was found", async () => {
+  assert.deepEqual(await rejectLines(["server:", "  host: [a]"]), [
     "server.host: expected a string, got a list (config.yaml:2)",
   ]);
 });
 
-Deno.test("a preset type supplies its base URL and a cloud preset demands a key", () => {
+Deno.test("a preset type supplies its base URL and a cloud preset demands a key", async () => {
   assert.deepEqual(
-    rejectLines([
+    await rejectLines([
       "providers:",
       "  - name: groq",
       "    type: groq",

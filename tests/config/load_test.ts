@@ -44,7 +44,7 @@ Deno.test("the original config file loads unchanged", async () => {
   ]);
 });
 
-Deno.test("an empty file and a comments-only file load as all defaults", () => {
+Deno.test("an empty file and a comments-only file load as all defaults", async () => {
   const expected = {
     auth: { enabled: false, keys: [], oidc: null },
     ratelimit: {
@@ -84,13 +84,13 @@ Deno.test("an empty file and a comments-only file load as all defaults", () => {
     strategies: [],
     providers: [],
   };
-  assert.deepEqual(parseConfig("", { filename: "config.yaml", env: {} }), expected);
-  assert.deepEqual(parseLines(["# nothing here", "  # still nothing"]), expected);
-  assert.deepEqual(parseLines(["server:", "routing:", "providers:"]), expected);
+  assert.deepEqual(await parseConfig("", { filename: "config.yaml", env: {} }), expected);
+  assert.deepEqual(await parseLines(["# nothing here", "  # still nothing"]), expected);
+  assert.deepEqual(await parseLines(["server:", "routing:", "providers:"]), expected);
 });
 
-Deno.test("provider fields get defaults and are normalised", () => {
-  const config = parseLines([
+Deno.test("provider fields get defaults and are normalised", async () => {
+  const config = await parseLines([
     "server:",
     "  max_body_size: 512KB",
     "  shutdown_timeout: 1m30s",
@@ -123,8 +123,8 @@ Deno.test("provider fields get defaults and are normalised", () => {
   });
 });
 
-Deno.test("environment references are replaced, with defaults and several per value", () => {
-  const config = parseLines([
+Deno.test("environment references are replaced, with defaults and several per value", async () => {
+  const config = await parseLines([
     "server:",
     "  host: ${HOST:-0.0.0.0}",
     "  port: ${PORT}",
@@ -143,8 +143,8 @@ Deno.test("environment references are replaced, with defaults and several per va
   assert.deepEqual(config.providers[0]?.headers, { Authorization: "Bearer one-two" });
 });
 
-Deno.test("an environment value is data, never YAML", () => {
-  const config = parseLines([
+Deno.test("an environment value is data, never YAML", async () => {
+  const config = await parseLines([
     "providers:",
     "  - name: a",
     "    target_url: http://localhost:9000",
@@ -154,9 +154,9 @@ Deno.test("an environment value is data, never YAML", () => {
   assert.equal(config.providers[0]?.enabled, true);
 });
 
-Deno.test("an unset variable is an error naming the variable, path and line", () => {
+Deno.test("an unset variable is an error naming the variable, path and line", async () => {
   assert.deepEqual(
-    rejectLines([
+    await rejectLines([
       "providers:",
       "  - name: openai",
       "    target_url: https://api.openai.com",
@@ -166,8 +166,8 @@ Deno.test("an unset variable is an error naming the variable, path and line", ()
   );
 });
 
-Deno.test("a set but empty variable without default is not an error", () => {
-  const config = parseLines([
+Deno.test("a set but empty variable without default is not an error", async () => {
+  const config = await parseLines([
     "providers:",
     "  - name: a",
     "    target_url: http://localhost:1",
@@ -176,8 +176,8 @@ Deno.test("a set but empty variable without default is not an error", () => {
   assert.equal(config.providers[0]?.api_key, null);
 });
 
-Deno.test("unset variables inside a disabled provider are tolerated", () => {
-  const config = parseLines([
+Deno.test("unset variables inside a disabled provider are tolerated", async () => {
+  const config = await parseLines([
     "providers:",
     "  - name: anthropic",
     "    enabled: false",
@@ -190,9 +190,9 @@ Deno.test("unset variables inside a disabled provider are tolerated", () => {
   assert.equal(config.providers[0]?.api_key, null);
 });
 
-Deno.test("an unset variable that breaks a disabled provider's value is still reported", () => {
+Deno.test("an unset variable that breaks a disabled provider's value is still reported", async () => {
   assert.deepEqual(
-    rejectLines([
+    await rejectLines([
       "providers:",
       "  - name: anthropic",
       "    enabled: false",
@@ -203,9 +203,15 @@ Deno.test("an unset variable that breaks a disabled provider's value is still re
   );
 });
 
-Deno.test("a malformed variable reference is an error", () => {
+Deno.test("a malformed variable reference is an error", async () => {
   assert.deepEqual(
-    rejectLines(["server:", "  host: ${1HOST}", "  port: 80", "logging:", "  level: ${LEVEL"]),
+    await rejectLines([
+      "server:",
+      "  host: ${1HOST}",
+      "  port: 80",
+      "logging:",
+      "  level: ${LEVEL",
+    ]),
     [
       'server.host: invalid variable reference "${1HOST}"; expected ${NAME} or ${NAME:-default} (config.yaml:2)',
       'logging.level: unterminated variable reference "${LEVEL" (config.yaml:5)',
@@ -223,8 +229,8 @@ Deno.test("a missing config file is a ConfigError that keeps the cause", async (
   assert.ok(error.cause instanceof Deno.errors.NotFound);
 });
 
-Deno.test("preset types fill in their default base URL; an explicit target_url wins", () => {
-  const config = parseConfig(
+Deno.test("preset types fill in their default base URL; an explicit target_url wins", async () => {
+  const config = await parseConfig(
     [
       "providers:",
       "  - name: local",

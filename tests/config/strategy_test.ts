@@ -9,8 +9,8 @@ const PROVIDERS = [
   "    target_url: https://openrouter.ai/api/v1",
 ];
 
-Deno.test("a strategy with targets is a virtual model with weights defaulting to 1", () => {
-  const config = parseLines([
+Deno.test("a strategy with targets is a virtual model with weights defaulting to 1", async () => {
+  const config = await parseLines([
     ...PROVIDERS,
     "strategies:",
     "  - name: smart",
@@ -41,9 +41,9 @@ Deno.test("a strategy with targets is a virtual model with weights defaulting to
   ]);
 });
 
-Deno.test("a virtual target must be provider/model with a known provider and a positive weight", () => {
+Deno.test("a virtual target must be provider/model with a known provider and a positive weight", async () => {
   assert.deepEqual(
-    rejectLines([
+    await rejectLines([
       ...PROVIDERS,
       "strategies:",
       "  - name: smart",
@@ -58,7 +58,7 @@ Deno.test("a virtual target must be provider/model with a known provider and a p
     ],
   );
   assert.deepEqual(
-    rejectLines([
+    await rejectLines([
       ...PROVIDERS,
       "strategies:",
       "  - name: smart",
@@ -73,9 +73,9 @@ Deno.test("a virtual target must be provider/model with a known provider and a p
   );
 });
 
-Deno.test("a strategy needs exactly one of providers and targets", () => {
+Deno.test("a strategy needs exactly one of providers and targets", async () => {
   assert.deepEqual(
-    rejectLines([
+    await rejectLines([
       ...PROVIDERS,
       "strategies:",
       "  - name: both",
@@ -90,9 +90,9 @@ Deno.test("a strategy needs exactly one of providers and targets", () => {
   );
 });
 
-Deno.test("strategy names must be unique and distinct from provider names", () => {
+Deno.test("strategy names must be unique and distinct from provider names", async () => {
   assert.deepEqual(
-    rejectLines([
+    await rejectLines([
       ...PROVIDERS,
       "strategies:",
       "  - name: main",
@@ -108,7 +108,7 @@ Deno.test("strategy names must be unique and distinct from provider names", () =
     ],
   );
   assert.deepEqual(
-    rejectLines([...PROVIDERS, "strategies:", "  - name: a/b", "    providers: [openai]"]),
+    await rejectLines([...PROVIDERS, "strategies:", "  - name: a/b", "    providers: [openai]"]),
     ['strategies[0].name: must not contain "/" (it separates provider and model) (config.yaml:7)'],
   );
 });

@@ -6,7 +6,7 @@ import { CLIENT_CLOSED, createExecutor, type ExecuteRequest } from "../../src/co
 import type { Provider, ProviderCall, ProviderResult } from "../../src/core/provider.ts";
 
 /** One provider whose breaker opens at its first counted failure. */
-const config: GatewayConfig = parseConfig(
+const config: GatewayConfig = await parseConfig(
   `routing:
   circuit_breaker:
     failure_threshold: 1

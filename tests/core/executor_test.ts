@@ -10,7 +10,7 @@ import type { Target } from "../../src/core/router.ts";
 const encoder = new TextEncoder();
 
 /** Two providers: `a` retried twice, `b` once; the breaker opens at the third counted failure. */
-const config: GatewayConfig = parseConfig(
+const config: GatewayConfig = await parseConfig(
   `routing:
   backoff_base: "100ms"
   backoff_max: "1s"

@@ -4,7 +4,7 @@ import { ProviderError } from "../../src/core/errors.ts";
 import { createRedactor } from "../../src/core/redact.ts";
 import { streamErrorEvent } from "../../src/core/stream_relay.ts";
 
-const config = parseConfig(
+const config = await parseConfig(
   `providers:
   - name: a
     target_url: "http://127.0.0.1:1"

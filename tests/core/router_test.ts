@@ -4,7 +4,7 @@ import { GatewayError } from "../../src/core/errors.ts";
 import { createRouter, servingTargets } from "../../src/core/router.ts";
 import type { Provider } from "../../src/core/provider.ts";
 
-const config = parseConfig(
+const config = await parseConfig(
   `strategies:
   - name: main
     providers: [a, b, c]

@@ -177,11 +177,11 @@ Deno.test("a reload keeps the counts while the ratelimit settings are unchanged,
     await (await ask(gw, KEY)).body?.cancel();
     // Only the routing changes: the same limiter serves the new generation.
     const routed = `routing:\n  backoff_base: "5ms"\n` + yaml(a.url, 2);
-    await gw.server.reload(parseConfig(routed, { filename: "test.yaml", env: {} }));
+    await gw.server.reload(await parseConfig(routed, { filename: "test.yaml", env: {} }));
     const second = await ask(gw, KEY);
     assert.equal(second.headers.get("x-ratelimit-remaining"), "0", "the first request counted");
     await second.body?.cancel();
-    await gw.server.reload(parseConfig(yaml(a.url, 3), { filename: "test.yaml", env: {} }));
+    await gw.server.reload(await parseConfig(yaml(a.url, 3), { filename: "test.yaml", env: {} }));
     const fresh = await ask(gw, KEY);
     assert.equal(fresh.status, 200);
     assert.equal(fresh.headers.get("x-ratelimit-remaining"), "2", "new settings, new counts");

@@ -6,7 +6,7 @@ import type { MemoryLimiter } from "../../src/ratelimit/memory.ts";
 
 const RULE: LimitRule = { requests: 10, tokens: null, window_ms: 60_000 };
 
-function config(ratelimit: string, auth = ""): GatewayConfig {
+function config(ratelimit: string, auth = ""): Promise<GatewayConfig> {
   const yaml = `${ratelimit}\n${auth}\nproviders:
   - name: a
     type: openai
@@ -28,9 +28,9 @@ function held(limiter: unknown): number {
 
 Deno.test("a reload with the same rate-limit settings keeps the limiter and its counts", async () => {
   const stores = new Stores();
-  const first = stores.take(config(LIMITED));
+  const first = stores.take(await config(LIMITED));
   await first.limiter!.check("key:alice", RULE);
-  const second = stores.take(config(LIMITED));
+  const second = stores.take(await config(LIMITED));
   assert.equal(second.limiter, first.limiter);
   await first.release();
   assert.equal(
@@ -45,16 +45,16 @@ Deno.test("a reload with the same rate-limit settings keeps the limiter and its 
 
 Deno.test("changed rate-limit settings get a new limiter; the old one closes when its generation drains", async () => {
   const stores = new Stores();
-  const first = stores.take(config(LIMITED));
+  const first = stores.take(await config(LIMITED));
   await first.limiter!.check("key:alice", RULE);
-  const second = stores.take(config(STRICTER));
+  const second = stores.take(await config(STRICTER));
   assert.notEqual(second.limiter, first.limiter);
   assert.equal(held(first.limiter), 1, "requests still in flight on the old generation use it");
   await first.release();
   assert.equal(held(first.limiter), 0);
   // Releasing twice (retire after shutdown, say) does not count twice.
   await first.release();
-  const third = stores.take(config(STRICTER));
+  const third = stores.take(await config(STRICTER));
   assert.equal(third.limiter, second.limiter);
   await second.release();
   await third.release();
@@ -62,11 +62,11 @@ Deno.test("changed rate-limit settings get a new limiter; the old one closes whe
 
 Deno.test("rate limiting turned off and on again starts with fresh counts", async () => {
   const stores = new Stores();
-  const first = stores.take(config(LIMITED));
+  const first = stores.take(await config(LIMITED));
   await first.limiter!.check("key:alice", RULE);
-  const off = stores.take(config(""));
+  const off = stores.take(await config(""));
   assert.equal(off.limiter, null);
-  const again = stores.take(config(LIMITED));
+  const again = stores.take(await config(LIMITED));
   assert.notEqual(again.limiter, first.limiter);
   assert.equal(held(again.limiter), 0);
   await Promise.all([first.release(), off.release(), again.release()]);
@@ -75,13 +75,13 @@ Deno.test("rate limiting turned off and on again starts with fresh counts", asyn
 
 Deno.test("the OIDC verifier (and its key cache) is kept while the issuer settings are unchanged", async () => {
   const stores = new Stores();
-  const first = stores.take(config("", OIDC));
+  const first = stores.take(await config("", OIDC));
   assert.notEqual(first.verifier, null);
-  const same = stores.take(config(LIMITED, OIDC));
+  const same = stores.take(await config(LIMITED, OIDC));
   assert.equal(same.verifier, first.verifier, "a rate-limit change keeps the verifier");
-  const none = stores.take(config(LIMITED));
+  const none = stores.take(await config(LIMITED));
   assert.equal(none.verifier, null);
-  const back = stores.take(config("", OIDC));
+  const back = stores.take(await config("", OIDC));
   assert.notEqual(back.verifier, first.verifier);
   await Promise.all([first, same, none, back].map((lease) => lease.release()));
 });

@@ -65,7 +65,7 @@ providers:
 
       // A reload with a new certificate serves it to new connections.
       const second = await makeCertificate(dir, "second");
-      await gw.server.reload(parseConfig(yaml(second), { filename: "test.yaml", env: {} }));
+      await gw.server.reload(await parseConfig(yaml(second), { filename: "test.yaml", env: {} }));
       const fresh = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(second.ca)] });
       const res = await fetch(`${gw.url}/v1/info`, { client: fresh });
       assert.equal(res.status, 200);
@@ -88,7 +88,7 @@ Deno.test({
     const files = await makeCertificate(dir, "only");
     const gw = await startGateway(`server:\n  tls: {cert: "${files.cert}", key: "${files.key}"}\n`);
     try {
-      const broken = parseConfig(
+      const broken = await parseConfig(
         `server:\n  tls: {cert: "${dir}/missing.crt", key: "${files.key}"}\n`,
         { filename: "test.yaml", env: {} },
       );

@@ -32,7 +32,7 @@ export async function startGateway(
   yaml: string,
   options: TestGatewayOptions = {},
 ): Promise<TestGateway> {
-  const config = parseConfig(yaml, { filename: "test.yaml", env: options.env ?? {} });
+  const config = await parseConfig(yaml, { filename: "test.yaml", env: options.env ?? {} });
   config.server.host = "127.0.0.1";
   config.server.port = 0;
   let text = "";
