@@ -3,7 +3,7 @@
  */
 
 import { z } from "zod";
-import { sha256Hex } from "../auth/sha256.ts";
+import { loadKeyHasher } from "../auth/key_hash.ts";
 import { absentIfNull, boolean, duration, httpUrl, integer } from "./fields.ts";
 import type { AuthConfig, GatewayKeyConfig, LimitRule, RateLimitConfig } from "./types.ts";
 
@@ -53,10 +53,10 @@ const keySchema = z.strictObject({
       message: "expected 64 hex characters (sha256sum of the key)",
     });
   }
-}).transform((raw): GatewayKeyConfig => ({
+}).transform(async (raw): Promise<GatewayKeyConfig> => ({
   name: raw.name,
   // Only the hash stays in memory: a heap dump or a debug print shows no key.
-  sha256: raw.key_sha256?.toLowerCase() ?? sha256Hex(raw.key ?? ""),
+  sha256: raw.key_sha256?.toLowerCase() ?? (await loadKeyHasher())(raw.key ?? "").toHex(),
   groups: raw.groups,
   models: raw.models ?? null,
 }));

@@ -1,6 +1,6 @@
 import { AuthError, type Caller } from "../auth/caller.ts";
 import type { OidcVerifier } from "../auth/oidc.ts";
-import { constantTimeEqual, fromHex, sha256 } from "../auth/sha256.ts";
+import { digestsEqual, loadKeyHasher } from "../auth/key_hash.ts";
 import type { AuthConfig, OidcConfig } from "../config/types.ts";
 import { GatewayError } from "../core/errors.ts";
 import type { Context, Middleware } from "../http/context.ts";
@@ -18,17 +18,19 @@ export function authenticate(
   options: { verifier: OidcVerifier | null; open: ReadonlySet<string> },
 ): Middleware {
   const keys = config.keys.map((k) => ({
-    hash: fromHex(k.sha256),
+    hash: Uint8Array.fromHex(k.sha256),
     caller: { name: k.name, kind: "key", groups: k.groups, models: k.models } satisfies Caller,
   }));
+  const hasher = config.enabled && keys.length > 0 ? loadKeyHasher() : null;
 
-  function findKey(presented: string): Caller | undefined {
-    const digest = sha256(presented);
+  async function findKey(presented: string): Promise<Caller | undefined> {
+    if (hasher === null) return undefined;
+    const digest = (await hasher)(presented);
     let found: Caller | undefined;
     // Every stored hash is compared, in constant time, so timing reveals neither which key
     // matched nor how much of it.
     for (const k of keys) {
-      if (constantTimeEqual(k.hash, digest) && found === undefined) found = k.caller;
+      if (digestsEqual(k.hash, digest) && found === undefined) found = k.caller;
     }
     return found;
   }
@@ -37,7 +39,7 @@ export function authenticate(
     if (options.verifier !== null && JWT_SHAPE.test(credential)) {
       return await options.verifier.verify(credential);
     }
-    const caller = findKey(credential);
+    const caller = await findKey(credential);
     if (caller === undefined) throw new AuthError("invalid API key");
     return caller;
   }
