@@ -61,14 +61,14 @@ export function createGatewayMetrics(
   const duration = registry.histogram(
     "llm_gateway_request_duration_seconds",
     "Time from request to the end of the response body (streams: to their end).",
-    { labelNames: ["route", "provider"] },
+    ["route", "provider"],
   );
   const inflight = registry.gauge("llm_gateway_inflight_requests", "Requests being served.");
   const openStreams = registry.gauge("llm_gateway_open_streams", "Streams being relayed.");
   const upstream = registry.histogram(
     "llm_gateway_upstream_duration_seconds",
     "Duration of one upstream attempt (streams: until the first chunk).",
-    { labelNames: ["provider", "outcome"] },
+    ["provider", "outcome"],
   );
   const attempts = registry.counter(
     "llm_gateway_upstream_attempts_total",
@@ -88,7 +88,7 @@ export function createGatewayMetrics(
   const ttft = registry.histogram(
     "llm_gateway_time_to_first_token_seconds",
     "For streams: time from request to the first chunk sent to the client.",
-    { labelNames: ["provider", "model"] },
+    ["provider", "model"],
   );
   const tokens = registry.counter(
     "llm_gateway_tokens_total",

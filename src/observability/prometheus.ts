@@ -1,14 +1,14 @@
-// A dependency-free Prometheus client: counters, gauges and histograms with bounded label
-// cardinality, exposed in text format 0.0.4.
+// The gateway's Prometheus metrics: counters, gauges and histograms with bounded label cardinality,
+// exposed in text format 0.0.4.
 //
 // Hot path: label values are resolved through a trie of Maps (one Map.get per label), so recording
-// never builds a key string; a child from `labels(...)` skips even that. Label text is escaped and
-// rendered once, when a series is created, and numbers are formatted only at exposition.
+// never builds a key string. Label text is escaped and rendered once, when a series is created, and
+// numbers are formatted only at exposition.
 
 /** Content-Type for {@link Registry.expose}. */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-/** Default histogram bounds in seconds: from a cached reply to a long streamed completion. */
+/** Histogram bounds in seconds: from a cached reply to a long streamed completion. */
 export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([
   0.005,
   0.01,
@@ -26,58 +26,18 @@ export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([
   120,
 ]);
 
-/** Default cap on the label combinations one metric keeps. */
-export const DEFAULT_MAX_SERIES = 1000;
+/**
+ * Most label combinations one metric keeps. Past it, each new combination is folded into one
+ * series whose label values are all "__overflow__", so a label fed from outside (a model name in
+ * a provider's list) cannot grow memory or the scrape without limit.
+ */
+export const MAX_SERIES = 1000;
 
-/** The value of every label on the series that over-cap label combinations fold into. */
-export const OVERFLOW_LABEL_VALUE = "__overflow__";
+const OVERFLOW = "__overflow__";
+const NO_LABELS: Labels = {};
 
 /** Label values keyed by label name. */
 export type Labels = Readonly<Record<string, string>>;
-
-/** Options every metric type accepts. */
-export interface MetricOptions {
-  /** Label names, in the order `labels(...values)` takes their values. */
-  labelNames?: readonly string[];
-  /**
-   * Most label combinations kept (default 1000). Past it, each new combination is folded into one
-   * series whose label values are all "__overflow__", so an unbounded label (a user id, a raw path)
-   * cannot grow memory or the scrape without limit: a metric has at most `maxSeries + 1` series.
-   */
-  maxSeries?: number;
-}
-
-/** Options for a histogram. */
-export interface HistogramOptions extends MetricOptions {
-  /** Inclusive upper bounds; sorted for you, `+Inf` is implicit. Default {@link DEFAULT_BUCKETS}. */
-  buckets?: readonly number[];
-}
-
-/** A counter series with fixed label values; hold it on hot paths to skip the label lookup. */
-export interface CounterChild {
-  /** Adds `value` (default 1); throws RangeError if it is negative or NaN. */
-  inc(value?: number): void;
-}
-
-/** A gauge series with fixed label values; hold it on hot paths to skip the label lookup. */
-export interface GaugeChild {
-  /** Sets the value. */
-  set(value: number): void;
-  /** Adds `value` (default 1). */
-  inc(value?: number): void;
-  /** Subtracts `value` (default 1). */
-  dec(value?: number): void;
-}
-
-/** A histogram series with fixed label values; hold it on hot paths to skip the label lookup. */
-export interface HistogramChild {
-  /** Records one observation. */
-  observe(value: number): void;
-}
-
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-// Stricter than metric names: the data model forbids ':' in label names.
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 interface Series {
   /** Rendered `name="value",...` pairs, without braces; "" when the metric has no labels. */
@@ -89,43 +49,22 @@ interface TrieNode<S> {
   leaf: S | undefined;
 }
 
-/** Shared label handling and exposition; subclasses supply the series type and its rendering. */
+/** Label lookup and exposition; subclasses supply the series type and its rendering. */
 abstract class Metric<S extends Series> {
-  /** Metric name as exposed. */
-  readonly name: string;
-  /** Label names in positional order. */
-  readonly labelNames: readonly string[];
   readonly #header: string;
-  readonly #maxSeries: number;
   #root: TrieNode<S> = { next: undefined, leaf: undefined };
   #series: S[] = [];
   #overflow: S | undefined;
 
-  constructor(type: string, name: string, help: string, options: MetricOptions) {
-    if (!METRIC_NAME.test(name)) {
-      throw new TypeError(`metric name "${name}": must match ${METRIC_NAME.source}`);
-    }
-    const labelNames = [...(options.labelNames ?? [])];
-    for (const label of labelNames) {
-      if (!LABEL_NAME.test(label) || label.startsWith("__")) {
-        throw new TypeError(
-          `metric "${name}": label name "${label}" must match ${LABEL_NAME.source} and not start with "__"`,
-        );
-      }
-    }
-    if (new Set(labelNames).size !== labelNames.length) {
-      throw new TypeError(`metric "${name}": duplicate label names in [${labelNames.join(", ")}]`);
-    }
-    const maxSeries = options.maxSeries ?? DEFAULT_MAX_SERIES;
-    if (!Number.isInteger(maxSeries) || maxSeries < 1) {
-      throw new RangeError(
-        `metric "${name}": maxSeries must be a positive integer, got ${maxSeries}`,
-      );
-    }
-    this.name = name;
-    this.labelNames = Object.freeze(labelNames);
-    this.#maxSeries = maxSeries;
+  constructor(
+    type: string,
+    readonly name: string,
+    help: string,
+    readonly labelNames: readonly string[],
+  ) {
     this.#header = `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`;
+    // The unlabelled series exists from creation, so it is scraped as 0 before the first event.
+    if (labelNames.length === 0) this.series(NO_LABELS);
   }
 
   /** This metric in text exposition format: HELP, TYPE, then series in insertion order. */
@@ -140,50 +79,30 @@ abstract class Metric<S extends Series> {
   protected abstract createSeries(pairs: string): S;
   protected abstract renderSeries(series: S): string;
 
-  /** The unlabelled series exists from creation, so it is scraped as 0 before the first event. */
-  protected materialiseUnlabelled(): void {
-    if (this.labelNames.length === 0) this.seriesFor(undefined);
-  }
-
   /** The series for a label record; throws TypeError on a missing or unexpected label. */
-  protected seriesFor(labels: Labels | undefined): S {
+  protected series(labels: Labels): S {
     const names = this.labelNames;
     let node: TrieNode<S> | undefined = this.#root;
     for (let i = 0; i < names.length && node !== undefined; i++) {
-      const value: string | undefined = labels?.[names[i]!];
+      const value: string | undefined = labels[names[i]!];
       node = value === undefined ? undefined : node.next?.get(value);
     }
     // A hit proves every name is present; counting keys (no allocation) catches extras.
     if (node?.leaf !== undefined && countKeys(labels) === names.length) return node.leaf;
-    return this.#missByRecord(labels);
+    return this.#add(labels);
   }
 
-  /** The series for positional label values. */
-  protected childFor(values: readonly string[]): S {
-    const names = this.labelNames;
-    if (values.length !== names.length) {
-      throw new TypeError(
-        `metric "${this.name}": expected ${names.length} label values (${
-          names.join(", ")
-        }), got ${values.length}`,
-      );
-    }
-    let node: TrieNode<S> | undefined = this.#root;
-    for (let i = 0; i < values.length && node !== undefined; i++) node = node.next?.get(values[i]!);
-    return node?.leaf ?? this.#miss(values);
-  }
-
-  /** Drops every series; children handed out before are detached and no longer exposed. */
+  /** Drops every series. */
   protected clear(): void {
     this.#root = { next: undefined, leaf: undefined };
     this.#series = [];
     this.#overflow = undefined;
   }
 
-  #missByRecord(labels: Labels | undefined): S {
+  #add(labels: Labels): S {
     const names = this.labelNames;
     for (const name of names) {
-      if (labels?.[name] === undefined) {
+      if (labels[name] === undefined) {
         throw new TypeError(`metric "${this.name}": missing label "${name}"`);
       }
     }
@@ -192,22 +111,20 @@ abstract class Metric<S extends Series> {
         throw new TypeError(`metric "${this.name}": unexpected label "${key}"`);
       }
     }
-    // Checked before building the values array, so a flood of new combinations allocates nothing.
-    if (this.#series.length >= this.#maxSeries) return this.#overflowSeries();
-    return this.#miss(names.map((name) => labels![name]!));
-  }
-
-  #miss(values: readonly string[]): S {
     if (
-      this.#series.length >= this.#maxSeries ||
+      this.#series.length >= MAX_SERIES ||
       // A real series spelled like the overflow one would be exposed twice with equal labels.
-      (values.length > 0 && values.every((value) => value === OVERFLOW_LABEL_VALUE))
+      (names.length > 0 && names.every((name) => labels[name] === OVERFLOW))
     ) {
-      return this.#overflowSeries();
+      this.#overflow ??= this.createSeries(names.map((name) => `${name}="${OVERFLOW}"`).join(","));
+      return this.#overflow;
     }
-    const series = this.createSeries(renderPairs(this.labelNames, values));
+    const series = this.createSeries(
+      names.map((name) => `${name}="${escapeLabelValue(labels[name]!)}"`).join(","),
+    );
     let node = this.#root;
-    for (const value of values) {
+    for (const name of names) {
+      const value = labels[name]!;
       node.next ??= new Map();
       let next = node.next.get(value);
       if (next === undefined) {
@@ -220,196 +137,119 @@ abstract class Metric<S extends Series> {
     this.#series.push(series);
     return series;
   }
-
-  #overflowSeries(): S {
-    this.#overflow ??= this.createSeries(
-      renderPairs(this.labelNames, this.labelNames.map(() => OVERFLOW_LABEL_VALUE)),
-    );
-    return this.#overflow;
-  }
 }
 
-class CounterSeries implements Series, CounterChild {
-  value = 0;
-  constructor(readonly metric: string, readonly pairs: string) {}
-
-  inc(value = 1): void {
-    if (!(value >= 0)) {
-      throw new RangeError(`counter "${this.metric}": increment must be >= 0, got ${value}`);
-    }
-    this.value += value;
-  }
+interface ValueSeries extends Series {
+  value: number;
 }
 
 /** A monotonically increasing count; by convention its name ends in `_total`. */
-export class Counter extends Metric<CounterSeries> {
+export class Counter extends Metric<ValueSeries> {
   /** Prefer {@link Registry.counter}: an unregistered counter is never exposed. */
-  constructor(name: string, help: string, options: MetricOptions = {}) {
-    super("counter", name, help, options);
-    this.materialiseUnlabelled();
+  constructor(name: string, help: string, labelNames: readonly string[] = []) {
+    super("counter", name, help, labelNames);
   }
 
-  /** Adds `value` (default 1) to the unlabelled series. */
-  inc(value?: number): void;
-  /** Adds `value` (default 1) to the series for `labels`. */
-  inc(labels?: Labels, value?: number): void;
-  inc(labelsOrValue?: Labels | number, value?: number): void {
-    if (typeof labelsOrValue === "number") this.seriesFor(undefined).inc(labelsOrValue);
-    else this.seriesFor(labelsOrValue).inc(value);
+  /** Adds `value` (default 1) to the series for `labels`; throws RangeError if it is negative or NaN. */
+  inc(labels: Labels = NO_LABELS, value = 1): void {
+    if (!(value >= 0)) {
+      throw new RangeError(`counter "${this.name}": increment must be >= 0, got ${value}`);
+    }
+    this.series(labels).value += value;
   }
 
-  /** The cached child for label values given in `labelNames` order. */
-  labels(...values: string[]): CounterChild {
-    return this.childFor(values);
+  protected createSeries(pairs: string): ValueSeries {
+    return { pairs, value: 0 };
   }
 
-  protected createSeries(pairs: string): CounterSeries {
-    return new CounterSeries(this.name, pairs);
-  }
-
-  protected renderSeries(series: CounterSeries): string {
+  protected renderSeries(series: ValueSeries): string {
     return `${this.name}${braces(series.pairs)} ${formatNumber(series.value)}\n`;
   }
 }
 
-class GaugeSeries implements Series, GaugeChild {
-  value = 0;
-  constructor(readonly pairs: string) {}
-
-  set(value: number): void {
-    this.value = value;
-  }
-  inc(value = 1): void {
-    this.value += value;
-  }
-  dec(value = 1): void {
-    this.value -= value;
-  }
-}
-
 /** A value that goes up and down. */
-export class Gauge extends Metric<GaugeSeries> {
+export class Gauge extends Metric<ValueSeries> {
   /** Prefer {@link Registry.gauge}: an unregistered gauge is never exposed. */
-  constructor(name: string, help: string, options: MetricOptions = {}) {
-    super("gauge", name, help, options);
-    this.materialiseUnlabelled();
+  constructor(name: string, help: string, labelNames: readonly string[] = []) {
+    super("gauge", name, help, labelNames);
   }
 
-  /** Sets the unlabelled series. */
-  set(value: number): void;
   /** Sets the series for `labels`. */
-  set(labels: Labels, value: number): void;
-  set(labelsOrValue: Labels | number, value?: number): void {
-    if (typeof labelsOrValue === "number") this.seriesFor(undefined).set(labelsOrValue);
-    else this.seriesFor(labelsOrValue).set(value!);
+  set(labels: Labels, value: number): void {
+    this.series(labels).value = value;
   }
 
-  /** Adds `value` (default 1) to the unlabelled series. */
-  inc(value?: number): void;
   /** Adds `value` (default 1) to the series for `labels`. */
-  inc(labels?: Labels, value?: number): void;
-  inc(labelsOrValue?: Labels | number, value?: number): void {
-    if (typeof labelsOrValue === "number") this.seriesFor(undefined).inc(labelsOrValue);
-    else this.seriesFor(labelsOrValue).inc(value);
+  inc(labels: Labels = NO_LABELS, value = 1): void {
+    this.series(labels).value += value;
   }
 
-  /** Subtracts `value` (default 1) from the unlabelled series. */
-  dec(value?: number): void;
   /** Subtracts `value` (default 1) from the series for `labels`. */
-  dec(labels?: Labels, value?: number): void;
-  dec(labelsOrValue?: Labels | number, value?: number): void {
-    if (typeof labelsOrValue === "number") this.seriesFor(undefined).dec(labelsOrValue);
-    else this.seriesFor(labelsOrValue).dec(value);
-  }
-
-  /** The cached child for label values given in `labelNames` order. */
-  labels(...values: string[]): GaugeChild {
-    return this.childFor(values);
+  dec(labels: Labels = NO_LABELS, value = 1): void {
+    this.series(labels).value -= value;
   }
 
   /**
    * Drops every series, the unlabelled one included, so a `beforeCollect` hook can rebuild the gauge
-   * from live state without stale label sets lingering. Children obtained earlier are detached.
+   * from live state without stale label sets lingering.
    */
   reset(): void {
     this.clear();
   }
 
-  protected createSeries(pairs: string): GaugeSeries {
-    return new GaugeSeries(pairs);
+  protected createSeries(pairs: string): ValueSeries {
+    return { pairs, value: 0 };
   }
 
-  protected renderSeries(series: GaugeSeries): string {
+  protected renderSeries(series: ValueSeries): string {
     return `${this.name}${braces(series.pairs)} ${formatNumber(series.value)}\n`;
   }
 }
 
-class HistogramSeries implements Series, HistogramChild {
+interface HistogramSeries extends Series {
   /** Per-bucket (not cumulative) counts; the last slot is `+Inf`. */
   readonly counts: Float64Array;
-  sum = 0;
-  constructor(readonly bounds: Float64Array, readonly pairs: string) {
-    this.counts = new Float64Array(bounds.length + 1);
+  sum: number;
+}
+
+const BOUNDS = Float64Array.from(DEFAULT_BUCKETS);
+const LE = DEFAULT_BUCKETS.map((bound) => `le="${formatNumber(bound)}"} `);
+
+/** A distribution over {@link DEFAULT_BUCKETS}, exposed as cumulative `_bucket`, `_sum`, `_count`. */
+export class Histogram extends Metric<HistogramSeries> {
+  /** Prefer {@link Registry.histogram}: an unregistered histogram is never exposed. */
+  constructor(name: string, help: string, labelNames: readonly string[] = []) {
+    super("histogram", name, help, labelNames);
   }
 
-  observe(value: number): void {
-    const bounds = this.bounds;
+  /** Records `value` in the series for `labels`. */
+  observe(labels: Labels, value: number): void {
+    const series = this.series(labels);
     let lo = 0;
-    let hi = bounds.length;
+    let hi = BOUNDS.length;
     // First bound >= value (`le` is inclusive); NaN compares false throughout and lands in +Inf.
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (value <= bounds[mid]!) hi = mid;
+      if (value <= BOUNDS[mid]!) hi = mid;
       else lo = mid + 1;
     }
-    this.counts[lo]! += 1;
-    this.sum += value;
-  }
-}
-
-/** A distribution over fixed buckets, exposed as cumulative `_bucket`, `_sum` and `_count`. */
-export class Histogram extends Metric<HistogramSeries> {
-  readonly #bounds: Float64Array;
-  readonly #le: readonly string[];
-
-  /** Prefer {@link Registry.histogram}: an unregistered histogram is never exposed. */
-  constructor(name: string, help: string, options: HistogramOptions = {}) {
-    super("histogram", name, help, options);
-    if (this.labelNames.includes("le")) {
-      throw new TypeError(`histogram "${name}": label name "le" is reserved for buckets`);
-    }
-    this.#bounds = normaliseBuckets(name, options.buckets ?? DEFAULT_BUCKETS);
-    this.#le = Array.from(this.#bounds, (bound) => `le="${formatNumber(bound)}"} `);
-    this.materialiseUnlabelled();
-  }
-
-  /** Records `value` in the unlabelled series. */
-  observe(value: number): void;
-  /** Records `value` in the series for `labels`. */
-  observe(labels: Labels, value: number): void;
-  observe(labelsOrValue: Labels | number, value?: number): void {
-    if (typeof labelsOrValue === "number") this.seriesFor(undefined).observe(labelsOrValue);
-    else this.seriesFor(labelsOrValue).observe(value!);
-  }
-
-  /** The cached child for label values given in `labelNames` order. */
-  labels(...values: string[]): HistogramChild {
-    return this.childFor(values);
+    series.counts[lo]! += 1;
+    series.sum += value;
   }
 
   protected createSeries(pairs: string): HistogramSeries {
-    return new HistogramSeries(this.#bounds, pairs);
+    return { pairs, counts: new Float64Array(BOUNDS.length + 1), sum: 0 };
   }
 
   protected renderSeries(series: HistogramSeries): string {
     const bucket = `${this.name}_bucket{${series.pairs === "" ? "" : `${series.pairs},`}`;
     let out = "";
     let cumulative = 0;
-    for (let i = 0; i < this.#le.length; i++) {
+    for (let i = 0; i < LE.length; i++) {
       cumulative += series.counts[i]!;
-      out += `${bucket}${this.#le[i]}${formatNumber(cumulative)}\n`;
+      out += `${bucket}${LE[i]}${formatNumber(cumulative)}\n`;
     }
-    cumulative += series.counts[this.#le.length]!;
+    cumulative += series.counts[LE.length]!;
     const labels = braces(series.pairs);
     out += `${bucket}le="+Inf"} ${formatNumber(cumulative)}\n`;
     out += `${this.name}_sum${labels} ${formatNumber(series.sum)}\n`;
@@ -421,24 +261,21 @@ export class Histogram extends Metric<HistogramSeries> {
 /** Owns a set of metrics and renders them, in creation order, for a scrape. */
 export class Registry {
   #metrics: Metric<Series>[] = [];
-  /** Every sample name in use (a histogram claims four) -> the metric that claimed it. */
-  #samples = new Map<string, string>();
   #hooks: Array<() => void> = [];
 
-  /** Creates and registers a counter; the third argument is label names or full options. */
-  counter(name: string, help: string, options?: readonly string[] | MetricOptions): Counter {
-    return this.#register(new Counter(name, help, toOptions(options)), [name]);
+  /** Creates and registers a counter with these label names. */
+  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
+    return this.#register(new Counter(name, help, labelNames));
   }
 
-  /** Creates and registers a gauge; the third argument is label names or full options. */
-  gauge(name: string, help: string, options?: readonly string[] | MetricOptions): Gauge {
-    return this.#register(new Gauge(name, help, toOptions(options)), [name]);
+  /** Creates and registers a gauge with these label names. */
+  gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
+    return this.#register(new Gauge(name, help, labelNames));
   }
 
-  /** Creates and registers a histogram. */
-  histogram(name: string, help: string, options?: HistogramOptions): Histogram {
-    const samples = [name, `${name}_bucket`, `${name}_sum`, `${name}_count`];
-    return this.#register(new Histogram(name, help, options), samples);
+  /** Creates and registers a histogram with these label names. */
+  histogram(name: string, help: string, labelNames: readonly string[] = []): Histogram {
+    return this.#register(new Histogram(name, help, labelNames));
   }
 
   /** Adds a callback run right before exposition (to set gauges from live state, e.g. circuit states). */
@@ -454,54 +291,16 @@ export class Registry {
     return out;
   }
 
-  #register<M extends Metric<Series>>(metric: M, samples: readonly string[]): M {
-    for (const sample of samples) {
-      const owner = this.#samples.get(sample);
-      if (owner === undefined) continue;
-      throw new Error(
-        owner === metric.name
-          ? `duplicate metric name "${metric.name}"`
-          : `metric "${metric.name}": sample name "${sample}" is already used by metric "${owner}"`,
-      );
-    }
-    for (const sample of samples) this.#samples.set(sample, metric.name);
+  #register<M extends Metric<Series>>(metric: M): M {
     this.#metrics.push(metric);
     return metric;
   }
 }
 
-function toOptions(options: readonly string[] | MetricOptions | undefined): MetricOptions {
-  if (options === undefined) return {};
-  return isLabelList(options) ? { labelNames: options } : options;
-}
-
-// Array.isArray does not narrow a readonly array out of a union.
-function isLabelList(options: readonly string[] | MetricOptions): options is readonly string[] {
-  return Array.isArray(options);
-}
-
-function normaliseBuckets(name: string, buckets: readonly number[]): Float64Array {
-  // +Inf is always the last bucket; accept it spelled out, as other clients do.
-  const bounds = Float64Array.from(buckets.filter((bound) => bound !== Infinity)).sort();
-  for (let i = 0; i < bounds.length; i++) {
-    if (!Number.isFinite(bounds[i])) {
-      throw new RangeError(`histogram "${name}": bucket bounds must be finite, got ${bounds[i]}`);
-    }
-    if (i > 0 && bounds[i] === bounds[i - 1]) {
-      throw new RangeError(`histogram "${name}": duplicate bucket bound ${bounds[i]}`);
-    }
-  }
-  return bounds;
-}
-
-function countKeys(labels: Labels | undefined): number {
+function countKeys(labels: Labels): number {
   let count = 0;
   for (const _ in labels) count++;
   return count;
-}
-
-function renderPairs(names: readonly string[], values: readonly string[]): string {
-  return names.map((name, i) => `${name}="${escapeLabelValue(values[i]!)}"`).join(",");
 }
 
 function braces(pairs: string): string {

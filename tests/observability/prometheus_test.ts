@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   DEFAULT_BUCKETS,
+  MAX_SERIES,
   PROMETHEUS_CONTENT_TYPE,
   Registry,
 } from "../../src/observability/prometheus.ts";
@@ -21,7 +22,7 @@ Deno.test("counters expose HELP, TYPE and one line per series in insertion order
   requests.inc({ status: "500", provider: "anthropic" }, 2);
   requests.inc({ provider: "openai", status: "200" }, 0.5);
   plain.inc();
-  plain.inc(3);
+  plain.inc({}, 3);
   assert.equal(
     registry.expose(),
     [
@@ -58,12 +59,10 @@ Deno.test("an unlabelled metric is exposed as 0 before its first event", () => {
 Deno.test("gauges set, increment and decrement, with and without labels", () => {
   const registry = new Registry();
   const inFlight = registry.gauge("in_flight", "Requests in flight.");
-  const circuit = registry.gauge("circuit_state", "0 closed, 1 half-open, 2 open.", {
-    labelNames: ["provider"],
-  });
+  const circuit = registry.gauge("circuit_state", "0 closed, 1 half-open, 2 open.", ["provider"]);
   inFlight.inc();
-  inFlight.inc(5);
-  inFlight.dec(2);
+  inFlight.inc({}, 5);
+  inFlight.dec({}, 2);
   inFlight.dec();
   circuit.set({ provider: "openai" }, 2);
   circuit.inc({ provider: "groq" });
@@ -85,38 +84,42 @@ Deno.test("gauges set, increment and decrement, with and without labels", () => 
 
 Deno.test("histograms expose cumulative buckets, +Inf, sum and count", () => {
   const registry = new Registry();
-  const latency = registry.histogram("latency_seconds", "Latency.", {
-    labelNames: ["route"],
-    buckets: [0.1, 1],
-  });
+  const latency = registry.histogram("latency_seconds", "Latency.", ["route"]);
   latency.observe({ route: "chat" }, 0.05);
   latency.observe({ route: "chat" }, 0.5);
-  latency.observe({ route: "chat" }, 3);
-  latency.labels("embed").observe(1);
-  assert.equal(
-    registry.expose(),
-    [
-      "# HELP latency_seconds Latency.",
-      "# TYPE latency_seconds histogram",
-      'latency_seconds_bucket{route="chat",le="0.1"} 1',
-      'latency_seconds_bucket{route="chat",le="1"} 2',
-      'latency_seconds_bucket{route="chat",le="+Inf"} 3',
-      'latency_seconds_sum{route="chat"} 3.55',
-      'latency_seconds_count{route="chat"} 3',
-      'latency_seconds_bucket{route="embed",le="0.1"} 0',
-      'latency_seconds_bucket{route="embed",le="1"} 1',
-      'latency_seconds_bucket{route="embed",le="+Inf"} 1',
-      'latency_seconds_sum{route="embed"} 1',
-      'latency_seconds_count{route="embed"} 1',
-      "",
-    ].join("\n"),
-  );
+  latency.observe({ route: "chat" }, 300);
+  latency.observe({ route: "embed" }, 1);
+  const lines = registry.expose().split("\n");
+  const chat = lines.filter((line) => line.includes('route="chat"'));
+  assert.deepEqual(chat.slice(0, 8), [
+    'latency_seconds_bucket{route="chat",le="0.005"} 0',
+    'latency_seconds_bucket{route="chat",le="0.01"} 0',
+    'latency_seconds_bucket{route="chat",le="0.025"} 0',
+    'latency_seconds_bucket{route="chat",le="0.05"} 1',
+    'latency_seconds_bucket{route="chat",le="0.1"} 1',
+    'latency_seconds_bucket{route="chat",le="0.25"} 1',
+    'latency_seconds_bucket{route="chat",le="0.5"} 2',
+    'latency_seconds_bucket{route="chat",le="1"} 2',
+  ]);
+  assert.deepEqual(chat.slice(-4), [
+    'latency_seconds_bucket{route="chat",le="120"} 2',
+    'latency_seconds_bucket{route="chat",le="+Inf"} 3',
+    'latency_seconds_sum{route="chat"} 300.55',
+    'latency_seconds_count{route="chat"} 3',
+  ]);
+  assert.deepEqual(lines.slice(0, 2), [
+    "# HELP latency_seconds Latency.",
+    "# TYPE latency_seconds histogram",
+  ]);
+  assert.ok(lines.indexOf(chat.at(-1)!) < lines.indexOf('latency_seconds_count{route="embed"} 1'));
+  assert.ok(lines.includes('latency_seconds_bucket{route="embed",le="0.5"} 0'));
+  assert.ok(lines.includes('latency_seconds_bucket{route="embed",le="1"} 1'));
 });
 
 Deno.test("an unlabelled histogram uses the default LLM latency buckets", () => {
   const registry = new Registry();
   const ttfb = registry.histogram("ttfb_seconds", "Time to first byte.");
-  ttfb.observe(0.3);
+  ttfb.observe({}, 0.3);
   const lines = registry.expose().split("\n");
   const les = lines.filter((line) => line.startsWith("ttfb_seconds_bucket"))
     .map((line) => /le="([^"]+)"/.exec(line)![1]);
@@ -145,27 +148,17 @@ Deno.test("an unlabelled histogram uses the default LLM latency buckets", () => 
 
 Deno.test("a value equal to a bucket bound counts in that bucket (le is inclusive)", () => {
   const registry = new Registry();
-  const h = registry.histogram("h", "H.", { buckets: [1, 2, 5] });
-  for (const value of [0, 1, 1.0000001, 2, 5, 5.5]) h.observe(value);
-  const buckets = registry.expose().split("\n").filter((line) => line.startsWith("h_bucket"));
+  const h = registry.histogram("h", "H.");
+  for (const value of [0, 1, 1.0000001, 2.5, 5, 5.5, NaN]) h.observe({}, value);
+  const buckets = registry.expose().split("\n").filter((line) =>
+    /^h_bucket\{le="(1|2.5|5|\+Inf)"\}/.test(line)
+  );
   assert.deepEqual(buckets, [
     'h_bucket{le="1"} 2',
-    'h_bucket{le="2"} 4',
+    'h_bucket{le="2.5"} 4',
     'h_bucket{le="5"} 5',
-    'h_bucket{le="+Inf"} 6',
+    'h_bucket{le="+Inf"} 7',
   ]);
-});
-
-Deno.test("histogram buckets are sorted, a spelled-out +Inf is accepted, duplicates throw", () => {
-  const registry = new Registry();
-  const h = registry.histogram("h", "H.", { buckets: [5, 0.5, Infinity] });
-  h.observe(0.5);
-  assert.match(
-    registry.expose(),
-    /h_bucket\{le="0.5"\} 1\nh_bucket\{le="5"\} 1\nh_bucket\{le="\+Inf"\} 1\n/,
-  );
-  assert.throws(() => registry.histogram("dup", "D.", { buckets: [1, 1] }), RangeError);
-  assert.throws(() => registry.histogram("nan", "N.", { buckets: [NaN] }), RangeError);
 });
 
 Deno.test("label values and HELP text are escaped as the text format requires", () => {
@@ -203,105 +196,39 @@ Deno.test("numbers print the Prometheus way: integers bare, +Inf, -Inf, NaN", ()
   ]);
 });
 
-Deno.test("labels() returns the same cached child, sharing the series with record calls", () => {
-  const registry = new Registry();
-  const c = registry.counter("c_total", "C.", ["provider", "model"]);
-  const child = c.labels("openai", "gpt-4o");
-  assert.equal(c.labels("openai", "gpt-4o"), child);
-  assert.notEqual(c.labels("openai", "gpt-4o-mini"), child);
-  child.inc();
-  child.inc(2);
-  c.inc({ model: "gpt-4o", provider: "openai" });
-  assert.match(registry.expose(), /c_total\{provider="openai",model="gpt-4o"\} 4\n/);
-
-  const h = registry.histogram("h", "H.", { labelNames: ["route"] });
-  assert.equal(h.labels("chat"), h.labels("chat"));
-  const g = registry.gauge("g", "G.", ["p"]);
-  assert.equal(g.labels("x"), g.labels("x"));
-});
-
-Deno.test("label combinations past maxSeries fold into one __overflow__ series", () => {
-  const registry = new Registry();
-  const c = registry.counter("c_total", "C.", { labelNames: ["user", "route"], maxSeries: 2 });
-  c.inc({ user: "a", route: "chat" });
-  c.inc({ user: "b", route: "chat" });
-  c.inc({ user: "c", route: "chat" });
-  c.labels("d", "embed").inc(5);
-  c.inc({ user: "a", route: "chat" }); // an existing series keeps counting
-  const h = registry.histogram("h", "H.", { labelNames: ["user"], buckets: [1], maxSeries: 1 });
-  h.observe({ user: "a" }, 0.5);
-  h.labels("b").observe(2);
-  h.observe({ user: "c" }, 3);
-  assert.equal(
-    registry.expose(),
-    [
-      "# HELP c_total C.",
-      "# TYPE c_total counter",
-      'c_total{user="a",route="chat"} 2',
-      'c_total{user="b",route="chat"} 1',
-      'c_total{user="__overflow__",route="__overflow__"} 6',
-      "# HELP h H.",
-      "# TYPE h histogram",
-      'h_bucket{user="a",le="1"} 1',
-      'h_bucket{user="a",le="+Inf"} 1',
-      'h_sum{user="a"} 0.5',
-      'h_count{user="a"} 1',
-      'h_bucket{user="__overflow__",le="1"} 0',
-      'h_bucket{user="__overflow__",le="+Inf"} 2',
-      'h_sum{user="__overflow__"} 5',
-      'h_count{user="__overflow__"} 2',
-      "",
-    ].join("\n"),
-  );
-});
-
 Deno.test("a series labelled __overflow__ by hand merges with the overflow series", () => {
   const registry = new Registry();
-  const c = registry.counter("c_total", "C.", { labelNames: ["u"], maxSeries: 1 });
+  const c = registry.counter("c_total", "C.", ["u"]);
   c.inc({ u: "__overflow__" });
-  c.inc({ u: "a" });
-  c.inc({ u: "b" });
-  assert.deepEqual(registry.expose().split("\n").slice(2), [
-    'c_total{u="a"} 1',
-    'c_total{u="__overflow__"} 2',
-    "",
-  ]);
-});
-
-Deno.test("the default cap keeps 1000 series plus the overflow one", () => {
-  const registry = new Registry();
-  const c = registry.counter("c_total", "C.", ["id"]);
-  for (let i = 0; i < 5_000; i++) c.inc({ id: String(i) });
+  for (let i = 0; i <= MAX_SERIES; i++) c.inc({ u: String(i) });
   const series = registry.expose().split("\n").filter((line) => line.startsWith("c_total{"));
+  assert.equal(series.length, MAX_SERIES + 1);
+  assert.equal(series[0], 'c_total{u="0"} 1');
+  assert.equal(series.at(-1), 'c_total{u="__overflow__"} 2');
+});
+
+Deno.test("the cap keeps 1000 label combinations plus one __overflow__ series", () => {
+  const registry = new Registry();
+  const c = registry.counter("c_total", "C.", ["id", "route"]);
+  for (let i = 0; i < 5_000; i++) c.inc({ id: String(i), route: "chat" });
+  c.inc({ id: "0", route: "chat" }); // an existing series keeps counting
+  const h = registry.histogram("h", "H.", ["id"]);
+  for (let i = 0; i < MAX_SERIES + 2; i++) h.observe({ id: String(i) }, 0.5);
+  const lines = registry.expose().split("\n");
+  const series = lines.filter((line) => line.startsWith("c_total{"));
+  assert.equal(MAX_SERIES, 1000);
   assert.equal(series.length, 1001);
-  assert.equal(series.at(-1), 'c_total{id="__overflow__"} 4000');
-});
-
-Deno.test("invalid metric and label names throw at creation", () => {
-  const registry = new Registry();
-  for (const name of ["", "1abc", "a-b", "a b", "é"]) {
-    assert.throws(() => registry.counter(name, "x"), TypeError, name);
-  }
-  for (const label of ["__reserved", "a:b", "1a", "a-b", ""]) {
-    assert.throws(() => registry.gauge("g", "x", [label]), TypeError, label);
-  }
-  assert.throws(() => registry.gauge("g", "x", ["a", "a"]), TypeError);
-  assert.throws(() => registry.histogram("h", "x", { labelNames: ["le"] }), TypeError);
-  assert.throws(() => registry.counter("c", "x", { maxSeries: 0 }), RangeError);
-  // Colons are legal in metric names; none of the failures above registered anything.
-  registry.counter("ns:c_total", "x");
-  registry.gauge("g", "x", ["_ok"]);
-  registry.histogram("h", "x");
-});
-
-Deno.test("a duplicate metric name, or one clashing with histogram samples, throws", () => {
-  const registry = new Registry();
-  registry.counter("c_total", "C.");
-  assert.throws(() => registry.gauge("c_total", "again"), /duplicate metric name "c_total"/);
-  registry.histogram("latency", "L.");
-  assert.throws(() => registry.counter("latency_count", "x"), /already used by metric "latency"/);
-  registry.gauge("size_sum", "S.");
-  assert.throws(() => registry.histogram("size", "x"), /already used by metric "size_sum"/);
+  assert.equal(series[0], 'c_total{id="0",route="chat"} 2');
+  assert.equal(series.at(-1), 'c_total{id="__overflow__",route="__overflow__"} 4000');
+  assert.deepEqual(
+    lines.filter((line) => line.includes("__overflow__") && line.startsWith("h_")).slice(-4),
+    [
+      'h_bucket{id="__overflow__",le="120"} 2',
+      'h_bucket{id="__overflow__",le="+Inf"} 2',
+      'h_sum{id="__overflow__"} 1',
+      'h_count{id="__overflow__"} 2',
+    ],
+  );
 });
 
 Deno.test("a negative or NaN counter increment throws RangeError and changes nothing", () => {
@@ -309,22 +236,21 @@ Deno.test("a negative or NaN counter increment throws RangeError and changes not
   const c = registry.counter("c_total", "C.", ["k"]);
   const plain = registry.counter("p_total", "P.");
   assert.throws(() => c.inc({ k: "a" }, -1), RangeError);
-  assert.throws(() => c.labels("a").inc(-0.5), RangeError);
-  assert.throws(() => plain.inc(-1), RangeError);
-  assert.throws(() => plain.inc(NaN), RangeError);
+  assert.throws(() => c.inc({ k: "a" }, -0.5), RangeError);
+  assert.throws(() => plain.inc({}, -1), RangeError);
+  assert.throws(() => plain.inc({}, NaN), RangeError);
   c.inc({ k: "a" }, 0);
   assert.ok(registry.expose().includes('c_total{k="a"} 0\n'));
   assert.ok(registry.expose().includes("p_total 0\n"));
 });
 
-Deno.test("missing, unexpected or miscounted labels throw TypeError", () => {
+Deno.test("missing or unexpected labels throw TypeError", () => {
   const registry = new Registry();
   const c = registry.counter("c_total", "C.", ["a", "b"]);
   c.inc({ a: "1", b: "2" });
   assert.throws(() => c.inc({ a: "1" }), /missing label "b"/);
   assert.throws(() => c.inc(), /missing label "a"/);
   assert.throws(() => c.inc({ a: "1", b: "2", c: "3" }), /unexpected label "c"/);
-  assert.throws(() => c.labels("1"), /expected 2 label values/);
   const plain = registry.counter("p_total", "P.");
   assert.throws(() => plain.inc({ a: "1" }), /unexpected label "a"/);
 });
@@ -348,21 +274,18 @@ Deno.test("beforeCollect hooks run on every expose, before metrics are rendered"
   assert.match(text, /circuit_open\{provider="groq"\} 1\n$/);
 });
 
-Deno.test("gauge reset drops every series and detaches old children", () => {
+Deno.test("gauge reset drops every series, the unlabelled one included", () => {
   const registry = new Registry();
   const g = registry.gauge("g", "G.", ["k"]);
   const plain = registry.gauge("p", "P.");
-  const old = g.labels("a");
-  old.set(7);
+  g.set({ k: "a" }, 7);
   g.set({ k: "b" }, 1);
-  plain.set(3);
+  plain.set({}, 3);
   g.reset();
   plain.reset();
   assert.equal(registry.expose(), "# HELP g G.\n# TYPE g gauge\n# HELP p P.\n# TYPE p gauge\n");
-  old.set(9); // detached: not exposed
-  assert.notEqual(g.labels("a"), old);
-  g.labels("a").inc();
-  plain.set(2);
+  g.inc({ k: "a" });
+  plain.set({}, 2);
   assert.equal(
     registry.expose(),
     '# HELP g G.\n# TYPE g gauge\ng{k="a"} 1\n# HELP p P.\n# TYPE p gauge\np 2\n',
