@@ -180,6 +180,7 @@ const staticModelSchema = z.preprocess(
   z.strictObject({
     name: z.string().min(1),
     allowed_groups: z.array(z.string().min(1)).nullable().prefault(null),
+    max_output_tokens: integer(1, MAX_INT, "must be at least 1").nullable().prefault(null),
   }),
 );
 

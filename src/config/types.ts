@@ -71,6 +71,8 @@ export interface StaticModelConfig {
   name: string;
   /** When set, only callers in one of these groups may use this model. */
   allowed_groups: string[] | null;
+  /** The model's output limit: a translated Messages request's `max_tokens` is lowered to it. */
+  max_output_tokens: number | null;
 }
 
 /** One `providers[]` entry. */

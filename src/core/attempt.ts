@@ -1,4 +1,4 @@
-import type { ChunkSource } from "./chunk_reader.ts";
+import { chunkReader, type ChunkSource } from "./chunk_reader.ts";
 import type { CircuitBreaker } from "./circuit_breaker.ts";
 import { type AttemptRecord, failureOf, GatewayError, ProviderError } from "./errors.ts";
 import type { IdleWatch } from "./idle_watch.ts";
@@ -22,11 +22,47 @@ export interface ExecuteRequest {
   keepBody?: boolean;
   /** The event that ends a stream broken after its first byte, in the client's API. */
   streamError?: RelayOptions["errorEvent"];
+  /** How the request reaches a provider that does not speak `endpoint` (through the hub). */
+  translation?: Translation;
+  /** Client headers forwarded on native calls (`anthropic-version`, `anthropic-beta`). */
+  headers?: Readonly<Record<string, string>>;
+  /** Also read usage from a stream's first chunk (Anthropic reports input tokens there). */
+  headUsage?: boolean;
+}
+
+/**
+ * How a request in another API reaches a provider that speaks only the hub (Chat Completions),
+ * and how the hub's answer is turned back into that API. Supplied by the inbound dialect.
+ */
+export interface Translation {
+  /**
+   * The hub request for one target. Throws a `GatewayError` naming a field the target cannot
+   * honour (the client's fault: no fallback).
+   */
+  toHub(body: JsonObject, target: Target, stream: boolean): JsonObject;
+  /** The client's whole answer from the hub's; a malformed answer throws a `ProviderError`. */
+  complete(bytes: Uint8Array, target: Target): Uint8Array<ArrayBuffer>;
+  /** The client's stream from the hub's, event by event as it arrives. */
+  stream(body: ReadableStream<Uint8Array>, target: Target): ReadableStream<Uint8Array>;
+  /** The content type of translated answers. */
+  contentType(stream: boolean): string;
+}
+
+/** One target's call as the executor sends it: native, or through the hub. */
+export interface TargetCall {
+  endpoint: Endpoint;
+  body: JsonObject;
+  /** The body serialised, once however many retries send it. */
+  json: () => string;
+  /** Present when the call goes through the hub. */
+  translation?: Translation;
 }
 
 /** Fields every outcome carries: who served (or refused) and what was tried first. */
 interface OutcomeBase {
   target: Target;
+  /** Whether the answer was translated from the hub (not the provider's own words). */
+  translated: boolean;
   /** Failed attempts before this outcome. */
   attempts: AttemptRecord[];
   contentType: string;
@@ -113,7 +149,7 @@ export async function runAttempt(
   scope: AttemptScope,
   target: Target,
   request: ExecuteRequest,
-  options: { json: () => string; circuit: CircuitBreaker; attempts: AttemptRecord[] },
+  options: { call: TargetCall; circuit: CircuitBreaker; attempts: AttemptRecord[] },
 ): Promise<Outcome> {
   const controller = new AbortController();
   const unlink = scope.inFlight.link(request.signal, controller);
@@ -122,25 +158,36 @@ export async function runAttempt(
   const deadline = scope.deadlines.add(timeoutMs, () => {
     controller.abort(new ProviderError("timeout", `no answer within ${timeoutMs}ms`));
   });
-  const { circuit, attempts } = options;
+  const { call, circuit, attempts } = options;
+  const translation = call.translation;
   let relaying = false;
   try {
     const result = await provider.send({
-      endpoint: request.endpoint,
+      endpoint: call.endpoint,
       model,
-      body: request.body,
-      json: options.json,
+      body: call.body,
+      json: call.json,
       stream: request.stream,
       requestId: request.requestId,
       signal: controller.signal,
+      headers: translation === undefined ? request.headers : undefined,
     });
-    const base = { target, attempts, contentType: result.contentType, status: result.status };
+    const base = {
+      target,
+      attempts,
+      translated: translation !== undefined,
+      contentType: translation?.contentType(request.stream) ?? result.contentType,
+      status: result.status,
+    };
     if (!request.stream) {
-      const bytes = await readAll(result, controller.signal);
+      let bytes = await readAll(result, controller.signal);
+      if (translation !== undefined) bytes = translation.complete(bytes, target);
       circuit.onSuccess();
       return { ...base, kind: "complete", body: bytes };
     }
-    const reader = result.chunks();
+    const reader = translation === undefined
+      ? result.chunks()
+      : chunkReader(translation.stream(result.body, target));
     const first = await readFirst(reader, controller.signal, provider.name);
     circuit.onSuccess();
     let summarize!: (summary: RelaySummary) => void;
@@ -152,6 +199,7 @@ export async function runAttempt(
       redact: scope.redact,
       errorEvent: request.streamError,
       keepBody: request.keepBody,
+      headUsage: request.headUsage,
       abort: (reason) => controller.abort(reason),
       onEnd: (ended) => {
         unlink();

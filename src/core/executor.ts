@@ -6,16 +6,24 @@ import {
   InFlight,
   type Outcome,
   runAttempt,
+  type TargetCall,
 } from "./attempt.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
 import { attemptCause, type AttemptRecord, ProviderError } from "./errors.ts";
 import { type ExecutionEvents, NO_EVENTS } from "./events.ts";
 import { IdleWatch } from "./idle_watch.ts";
+import { HUB, servesNatively } from "./provider.ts";
 import type { Redactor } from "./redact.ts";
 import { countsAgainstCircuit, exhausted, retryDelay } from "./retry_policy.ts";
 import type { Target } from "./router.ts";
 
-export { CLIENT_CLOSED, type ExecuteRequest, type Outcome, SHUTTING_DOWN } from "./attempt.ts";
+export {
+  CLIENT_CLOSED,
+  type ExecuteRequest,
+  type Outcome,
+  SHUTTING_DOWN,
+  type Translation,
+} from "./attempt.ts";
 
 /** Runs plans: one loop for streaming and non-streaming requests. */
 export interface Executor {
@@ -81,15 +89,7 @@ export function createExecutor(
     for (const target of plan) {
       if (previous !== undefined) events.fallback(label(previous), label(target));
       previous = target;
-      const json = () => {
-        let text = bodies.get(target.model);
-        if (text === undefined) {
-          text = JSON.stringify(request.body);
-          bodies.set(target.model, text);
-        }
-        return text;
-      };
-      const outcome = await tryTarget(target, request, json, attempts);
+      const outcome = await tryTarget(target, request, callFor(target, request, bodies), attempts);
       if (outcome !== undefined) return outcome;
     }
     throw exhausted(attempts);
@@ -99,7 +99,7 @@ export function createExecutor(
   async function tryTarget(
     target: Target,
     request: ExecuteRequest,
-    json: () => string,
+    call: TargetCall,
     attempts: AttemptRecord[],
   ): Promise<Outcome | undefined> {
     const circuit = breaker(target.provider.name);
@@ -122,8 +122,8 @@ export function createExecutor(
         requestId: request.requestId,
       });
       try {
-        request.body.model = target.model;
-        const outcome = await runAttempt(scope, target, request, { json, circuit, attempts });
+        call.body.model = target.model;
+        const outcome = await runAttempt(scope, target, request, { call, circuit, attempts });
         end({ outcome: "success", status: outcome.status });
         return outcome;
       } catch (err) {
@@ -152,6 +152,7 @@ export function createExecutor(
             body: err.upstreamBody ?? "",
             contentType: err.upstreamContentType ?? "application/json",
             target,
+            translated: call.translation !== undefined,
             attempts: attempts.slice(0, -1),
           };
         }
@@ -188,6 +189,33 @@ export function createExecutor(
       scope.deadlines.close();
     },
   };
+}
+
+/**
+ * A target's call: the request as sent where the provider speaks its API, else the hub request
+ * the dialect's translation makes (made before the circuit is asked: a field the target cannot
+ * honour is the client's error, not the provider's).
+ */
+function callFor(target: Target, request: ExecuteRequest, bodies: Map<string, string>): TargetCall {
+  const translation = request.translation;
+  if (servesNatively(target.provider, request.endpoint) || translation === undefined) {
+    return {
+      endpoint: request.endpoint,
+      body: request.body,
+      json: () => {
+        let text = bodies.get(target.model);
+        if (text === undefined) {
+          text = JSON.stringify(request.body);
+          bodies.set(target.model, text);
+        }
+        return text;
+      },
+    };
+  }
+  const body = translation.toHub(request.body, target, request.stream);
+  body.model = target.model;
+  let text: string | undefined;
+  return { endpoint: HUB, body, json: () => text ??= JSON.stringify(body), translation };
 }
 
 function label(t: Target): string {

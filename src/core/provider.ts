@@ -2,15 +2,29 @@ import type { ProviderConfig } from "../config/types.ts";
 import type { ChunkSource } from "./chunk_reader.ts";
 import type { JsonObject } from "./json.ts";
 
-/** The OpenAI endpoints the gateway serves. */
-export type Endpoint = "chat" | "completions" | "embeddings";
+/** The APIs the gateway serves: OpenAI's and Anthropic's Messages (with its token count). */
+export type Endpoint = "chat" | "completions" | "embeddings" | "messages" | "count_tokens";
 
-/** Each endpoint's OpenAI API path, as clients know it. */
+/** Each endpoint's API path, as clients know it. */
 export const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = {
   chat: "/v1/chat/completions",
   completions: "/v1/completions",
   embeddings: "/v1/embeddings",
+  messages: "/v1/messages",
+  count_tokens: "/v1/messages/count_tokens",
 };
+
+/**
+ * The hub format: every adapter translates Chat Completions to and from its provider's wire
+ * format, so another inbound API reaches a provider that does not speak it through the hub.
+ */
+export const HUB: Endpoint = "chat";
+
+/** What an adapter serves when it does not say: the OpenAI wire format. */
+const OPENAI_ENDPOINTS: ReadonlySet<Endpoint> = new Set(["chat", "completions", "embeddings"]);
+
+/** Endpoints that reach a provider without them through the hub (see `Translation`). */
+const THROUGH_HUB: ReadonlySet<Endpoint> = new Set(["messages"]);
 
 /** One upstream call: the request body is already rewritten for this provider's model. */
 export interface ProviderCall {
@@ -26,6 +40,8 @@ export interface ProviderCall {
   signal: AbortSignal;
   /** The gateway's request id, sent upstream as `x-request-id`. */
   requestId: string;
+  /** Client headers a native call forwards (`anthropic-version`, `anthropic-beta`). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** A successful upstream answer; its body is in the OpenAI wire format. */
@@ -50,7 +66,7 @@ export interface ProviderModel {
 export interface Provider {
   readonly name: string;
   readonly config: ProviderConfig;
-  /** The endpoints the adapter can serve; absent when it serves them all. */
+  /** The endpoints the adapter serves natively; absent: chat, completions and embeddings. */
   readonly endpoints?: ReadonlySet<Endpoint>;
   /** Sends one call; resolves once the upstream answered 2xx with headers. */
   send(call: ProviderCall): Promise<ProviderResult>;
@@ -60,9 +76,15 @@ export interface Provider {
   close(): void;
 }
 
-/** Why a provider cannot serve an endpoint, or undefined when it can. */
+/** Whether a provider speaks an endpoint's API itself (the request passes through as sent). */
+export function servesNatively(provider: Provider, endpoint: Endpoint): boolean {
+  return (provider.endpoints ?? OPENAI_ENDPOINTS).has(endpoint);
+}
+
+/** Why a provider cannot serve an endpoint, natively or through the hub; undefined when it can. */
 export function unservedReason(provider: Provider, endpoint: Endpoint): string | undefined {
-  if (provider.endpoints === undefined || provider.endpoints.has(endpoint)) return undefined;
+  if (servesNatively(provider, endpoint)) return undefined;
+  if (THROUGH_HUB.has(endpoint) && servesNatively(provider, HUB)) return undefined;
   return unservedMessage(provider.config, endpoint);
 }
 

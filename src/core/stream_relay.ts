@@ -1,6 +1,7 @@
 import { ProviderError } from "./errors.ts";
 import type { ChunkSource } from "./chunk_reader.ts";
 import type { IdleWatch } from "./idle_watch.ts";
+import { type Usage, usageFromTail } from "./usage.ts";
 
 const encoder = new TextEncoder();
 const LF = 10;
@@ -22,6 +23,8 @@ export interface RelaySummary {
   tail: Uint8Array;
   /** The whole body, when `keepBody` was asked for. */
   body?: Uint8Array[];
+  /** The usage in the first chunk, when `headUsage` was asked for. */
+  headUsage?: Usage | null;
 }
 
 /** Options for `relayStream`. */
@@ -34,6 +37,8 @@ export interface RelayOptions {
   onEnd: (summary: RelaySummary) => void;
   /** Keep every chunk for `onEnd` (a copy of the whole body stays in memory until the end). */
   keepBody?: boolean;
+  /** Read the usage in the first chunk for `onEnd` (Anthropic's `message_start` has it). */
+  headUsage?: boolean;
   /** Label used in the error event, e.g. "openai/gpt-4o". */
   label: string;
   /** Scrubs secrets from the error event's message (an upstream's words may echo a key). */
@@ -62,6 +67,7 @@ export function relayStream(
   let tailLength = 0;
   const body: Uint8Array[] | undefined = options.keepBody ? [] : undefined;
   const errorEvent = options.errorEvent ?? streamErrorEvent;
+  const headUsage = options.headUsage ? usageFromTail(first) : undefined;
 
   function sent(chunk: Uint8Array): void {
     bytes += chunk.byteLength;
@@ -90,7 +96,7 @@ export function relayStream(
     if (ended) return;
     ended = true;
     idle.remove(watch);
-    options.onEnd({ end: result, bytes, tail: tail.subarray(0, tailLength), body });
+    options.onEnd({ end: result, bytes, tail: tail.subarray(0, tailLength), body, headUsage });
   }
 
   let control!: ReadableStreamDefaultController<Uint8Array>;

@@ -16,11 +16,18 @@ export interface Usage {
   total_tokens: number;
 }
 
-/** Reads an OpenAI `usage` object; null when it is absent or carries no counts. */
+/**
+ * Reads a `usage` object, OpenAI's (`prompt_tokens`, `completion_tokens`) or Anthropic's
+ * (`input_tokens` and its cache parts, `output_tokens`); null when it carries no counts.
+ */
 export function toUsage(value: unknown): Usage | null {
   if (!isRecord(value)) return null;
-  const prompt = typeof value.prompt_tokens === "number" ? value.prompt_tokens : 0;
-  const completion = typeof value.completion_tokens === "number" ? value.completion_tokens : 0;
+  const anthropic = value.prompt_tokens === undefined && value.completion_tokens === undefined;
+  const prompt = anthropic
+    ? count(value.input_tokens) + count(value.cache_read_input_tokens) +
+      count(value.cache_creation_input_tokens)
+    : count(value.prompt_tokens);
+  const completion = count(anthropic ? value.output_tokens : value.completion_tokens);
   const total = typeof value.total_tokens === "number" ? value.total_tokens : prompt + completion;
   if (total <= 0 && prompt <= 0 && completion <= 0) return null;
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: total };
@@ -53,6 +60,26 @@ export function usageFromTail(tail: Uint8Array): Usage | null {
     }
   }
   return null;
+}
+
+/**
+ * One request's usage from a stream's first chunk and its tail: Anthropic reports input tokens
+ * at the start and output tokens at the end.
+ */
+export function mergeUsage(head: Usage | null | undefined, tail: Usage | null): Usage | null {
+  if (head === null || head === undefined) return tail;
+  if (tail === null) return head;
+  const prompt = Math.max(head.prompt_tokens, tail.prompt_tokens);
+  const completion = Math.max(head.completion_tokens, tail.completion_tokens);
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+  };
+}
+
+function count(value: unknown): number {
+  return typeof value === "number" && value > 0 ? value : 0;
 }
 
 function isSpace(c: number): boolean {

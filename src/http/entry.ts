@@ -48,7 +48,7 @@ export function entry(
         "trace.id": ctx.requestId,
       });
     }
-    return responseForError(err);
+    return responseForError(err, undefined, ctx.path);
   }
 
   function finish(ctx: Context, res: Response): Response {

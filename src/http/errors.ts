@@ -1,4 +1,5 @@
 import { GatewayError, type GatewayErrorCode } from "../core/errors.ts";
+import { messagesErrorBody } from "../dialects/messages/errors.ts";
 
 /** One status per gateway error code: the only status table of the gateway. */
 const STATUS: Record<GatewayErrorCode, number> = {
@@ -20,27 +21,41 @@ const STATUS: Record<GatewayErrorCode, number> = {
   internal_error: 500,
 };
 
-/** Builds an OpenAI-shaped error response: `{"error": {message, type, param, code}}`. */
+/** Paths whose clients speak Anthropic's Messages API, and so expect its error shape. */
+const MESSAGES_PATH = /^\/v1\/messages(\/|$)/;
+
+/** Whether errors on `path` take Anthropic's shape (`{"type": "error", "error": {...}}`). */
+export function anthropicErrors(path: string): boolean {
+  return MESSAGES_PATH.test(path);
+}
+
+/**
+ * Builds an error response in the shape of the API at `path`: OpenAI's
+ * `{"error": {message, type, param, code}}`, or Anthropic's on the Messages paths.
+ */
 export function errorResponse(
   status: number,
   error: { message: string; type: string; param?: string | null; code: string | null },
   headers?: HeadersInit,
+  path = "",
 ): Response {
-  const body = JSON.stringify({
-    error: {
-      message: error.message,
-      type: error.type,
-      param: error.param ?? null,
-      code: error.code,
-    },
-  });
+  const body = anthropicErrors(path)
+    ? JSON.stringify(messagesErrorBody(status, error.message))
+    : JSON.stringify({
+      error: {
+        message: error.message,
+        type: error.type,
+        param: error.param ?? null,
+        code: error.code,
+      },
+    });
   const h = new Headers(headers);
   h.set("content-type", "application/json");
   return new Response(body, { status, headers: h });
 }
 
-/** Maps any thrown value to an OpenAI-shaped error response; unknown errors become a bare 500. */
-export function responseForError(err: unknown, headers?: HeadersInit): Response {
+/** Maps any thrown value to an error response for `path`; unknown errors become a bare 500. */
+export function responseForError(err: unknown, headers?: HeadersInit, path = ""): Response {
   if (err instanceof GatewayError) {
     const status = STATUS[err.code];
     const type = status >= 500
@@ -48,17 +63,27 @@ export function responseForError(err: unknown, headers?: HeadersInit): Response 
       : status === 429
       ? "rate_limit_error"
       : "invalid_request_error";
-    return errorResponse(status, {
-      message: err.message,
-      type,
-      param: err.param,
-      code: err.code,
-    }, headers);
+    return errorResponse(
+      status,
+      {
+        message: err.message,
+        type,
+        param: err.param,
+        code: err.code,
+      },
+      headers,
+      path,
+    );
   }
   // The detail of an unexpected error stays in the log, not in the client's hands.
-  return errorResponse(500, {
-    message: "internal gateway error",
-    type: "server_error",
-    code: "internal_error",
-  }, headers);
+  return errorResponse(
+    500,
+    {
+      message: "internal gateway error",
+      type: "server_error",
+      code: "internal_error",
+    },
+    headers,
+    path,
+  );
 }

@@ -1,7 +1,7 @@
 import type { AttemptRecord } from "../core/errors.ts";
 import type { Outcome } from "../core/executor.ts";
 import { concatBytes } from "../core/json.ts";
-import { type Usage, usageFromTail } from "../core/usage.ts";
+import { mergeUsage, type Usage, usageFromTail } from "../core/usage.ts";
 import type { Context } from "./context.ts";
 
 /** Bytes of a buffered answer searched for its usage. */
@@ -63,7 +63,7 @@ export function completionOf(
       outcome: s.end.kind === "done" ? "complete" : s.end.kind,
       duration_ms: performance.now() - ctx.startedAt,
       bytes: s.bytes,
-      usage: usageFromTail(s.tail),
+      usage: mergeUsage(s.headUsage, usageFromTail(s.tail)),
       body: s.body === undefined ? undefined : concatBytes(s.body),
     }));
   }

@@ -34,10 +34,14 @@ export function routes(engine: Engine, deps: RouteDeps): Route[] {
     { method: "POST", path: "/v1/chat/completions", handler: proxy("chat") },
     { method: "POST", path: "/v1/completions", handler: proxy("completions") },
     { method: "POST", path: "/v1/embeddings", handler: proxy("embeddings") },
+    { method: "POST", path: "/v1/messages", handler: proxy("messages") },
+    { method: "POST", path: "/v1/messages/count_tokens", handler: proxy("count_tokens") },
     { method: "GET", path: "/v1/models", handler: listModelsHandler(engine) },
     { method: "GET", path: "/v1/models/*", handler: getModelHandler(engine) },
     { method: "GET", path: "/v1/info", handler: infoHandler(engine, deps.info), open: true },
     { method: "GET", path: "/health", handler: healthHandler(), open: true, quiet: true },
+    // Clients probe the base URL before their first call (Claude Code sends `HEAD /`).
+    { method: "GET", path: "/", handler: healthHandler(), open: true, quiet: true },
     { method: "GET", path: "/ready", handler: readyHandler(engine), open: true, quiet: true },
     { method: "GET", path: "/metrics", handler: deps.metrics, open: true, quiet: true },
   ];
@@ -93,11 +97,16 @@ export function router(table: readonly Route[]): Handler {
     const handler = methods.get(ctx.request.method);
     if (handler === undefined) {
       const allow = [...methods.keys()].join(", ");
-      return errorResponse(405, {
-        message: `method ${ctx.request.method} is not allowed on ${path}; allowed: ${allow}`,
-        type: "invalid_request_error",
-        code: "method_not_allowed",
-      }, { allow });
+      return errorResponse(
+        405,
+        {
+          message: `method ${ctx.request.method} is not allowed on ${path}; allowed: ${allow}`,
+          type: "invalid_request_error",
+          code: "method_not_allowed",
+        },
+        { allow },
+        ctx.path,
+      );
     }
     return handler(ctx);
   };

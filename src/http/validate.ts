@@ -25,6 +25,17 @@ const SCHEMAS: Record<Endpoint, z.ZodType> = {
     stream: z.undefined({ error: "embeddings cannot be streamed" }).optional(),
     input: z.union([z.string(), z.array(z.unknown()).min(1)]),
   }),
+  // Anthropic's Messages API: what routing needs; the rest is checked where it is translated.
+  messages: z.looseObject({
+    ...common,
+    messages: z.array(z.looseObject({ role: z.string() })).min(1),
+    max_tokens: z.number().int().positive(),
+  }),
+  count_tokens: z.looseObject({
+    ...common,
+    stream: z.undefined({ error: "a token count cannot be streamed" }).optional(),
+    messages: z.array(z.looseObject({ role: z.string() })).min(1),
+  }),
 };
 
 /** What the gateway needs from a validated request. */

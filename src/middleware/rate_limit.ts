@@ -102,13 +102,18 @@ export function rateLimit(
       const what = decision.exceeded === "tokens"
         ? `${rule.tokens} tokens`
         : `${rule.requests} requests`;
-      return errorResponse(429, {
-        message: `rate limit exceeded: ${what} per ${rule.window_ms / 1000}s; retry after ${
-          headers["retry-after"]
-        }s`,
-        type: "rate_limit_error",
-        code: "rate_limit_exceeded",
-      }, headers);
+      return errorResponse(
+        429,
+        {
+          message: `rate limit exceeded: ${what} per ${rule.window_ms / 1000}s; retry after ${
+            headers["retry-after"]
+          }s`,
+          type: "rate_limit_error",
+          code: "rate_limit_exceeded",
+        },
+        headers,
+        ctx.path,
+      );
     }
     if (rule.tokens !== null) {
       ctx.tokenBudget = new RequestTokens((tokens) => {

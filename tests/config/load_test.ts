@@ -119,7 +119,10 @@ Deno.test("provider fields get defaults and are normalised", async () => {
     timeout_ms: 30_000,
     max_retries: 2,
     headers: { "X-Team": "search" },
-    models: [{ name: "llama-3", allowed_groups: null }, { name: "qwen", allowed_groups: null }],
+    models: [
+      { name: "llama-3", allowed_groups: null, max_output_tokens: null },
+      { name: "qwen", allowed_groups: null, max_output_tokens: null },
+    ],
   });
 });
 

@@ -1,8 +1,12 @@
 import type { Engine } from "../../core/engine.ts";
-import type { Outcome } from "../../core/executor.ts";
+import type { ExecuteRequest, Outcome } from "../../core/executor.ts";
+import type { JsonObject } from "../../core/json.ts";
+import { messagesTranslation, refusalAsMessages } from "../../dialects/messages/dialect.ts";
+import { messagesStreamErrorEvent } from "../../dialects/messages/errors.ts";
 import { IdleWatch } from "../../core/idle_watch.ts";
 import { servingTargets } from "../../core/router.ts";
-import type { Endpoint } from "../../core/provider.ts";
+import { type Endpoint, servesNatively } from "../../core/provider.ts";
+import { estimateInputTokens } from "../../dialects/messages/count_tokens.ts";
 import { readJsonBody } from "../body.ts";
 import { REQUEST_ID_HEADER } from "../entry.ts";
 import type { Context, Handler } from "../context.ts";
@@ -37,22 +41,27 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
     maxDepth: engine.config.server.max_json_depth,
   };
   const keepBody = options.responseMiddleware.some((mw) => mw.wantsBody === true);
+  const messages = endpoint === "messages";
   return async function proxy(ctx: Context): Promise<Response> {
     const body = await readJsonBody(ctx.request, limit, bodyOptions);
     const routed = validateRequest(endpoint, body);
     ctx.state["gateway.requested_model"] = routed.model;
     ctx.state["gateway.stream"] = routed.stream;
     // Access is judged on the plan as requested, before targets are dropped for the endpoint.
-    const plan = servingTargets(
-      engine.access.filterPlan(
-        ctx.caller,
-        routed.model,
-        engine.router.plan(routed.model, routed.fallbacks),
-      ),
-      endpoint,
+    const planned = engine.access.filterPlan(
+      ctx.caller,
+      routed.model,
+      engine.router.plan(routed.model, routed.fallbacks),
     );
+    // Only Anthropic counts tokens; for any other plan an estimate beats an error, because
+    // clients ask before every long turn.
+    if (endpoint === "count_tokens" && !planned.some((t) => servesNatively(t.provider, endpoint))) {
+      return estimatedCount(ctx, body);
+    }
+    const plan = servingTargets(planned, endpoint);
     // A token budget needs a stream's usage: it may ask for it (and then hides it from the client).
-    ctx.tokenBudget?.askUsage(body, routed.stream);
+    // Messages streams always carry theirs.
+    if (!messages) ctx.tokenBudget?.askUsage(body, routed.stream);
     const outcome = await engine.executor.execute(plan, {
       endpoint,
       body,
@@ -61,9 +70,16 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
       signal: ctx.request.signal,
       requestId: ctx.requestId,
       keepBody,
+      ...(messages ? messagesOptions(ctx, routed.model, body) : undefined),
     });
-    // An upstream's refusal may quote the request it got, key included; answers are not scanned.
-    if (outcome.kind === "rejected") outcome.body = engine.redact(outcome.body);
+    if (outcome.kind === "rejected") {
+      // An upstream's refusal may quote the request it got, key included; answers are not scanned.
+      outcome.body = engine.redact(outcome.body);
+      if (messages && outcome.translated) {
+        outcome.body = refusalAsMessages(outcome.status, outcome.body);
+        outcome.contentType = "application/json";
+      }
+    }
     const completion = completionOf(ctx, outcome, performance.now() - ctx.startedAt);
     ctx.completion = completion;
     ctx.tokenBudget?.settle(outcome, completion);
@@ -72,6 +88,42 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
       runResponseMiddleware(ctx, res, completion, options.responseMiddleware, options.onHookError);
     }
     return res;
+  };
+}
+
+/** Header on a token count the gateway estimated rather than asked a provider for. */
+export const TOKEN_ESTIMATE = "x-gateway-token-estimate";
+
+function estimatedCount(ctx: Context, body: JsonObject): Response {
+  ctx.requestIdSent = true;
+  return new Response(JSON.stringify({ input_tokens: estimateInputTokens(body) }), {
+    headers: {
+      "content-type": "application/json",
+      [TOKEN_ESTIMATE]: "true",
+      [REQUEST_ID_HEADER]: ctx.requestId,
+    },
+  });
+}
+
+/** Client headers of the Messages API a native call forwards. */
+const MESSAGES_HEADERS = ["anthropic-version", "anthropic-beta"];
+
+/** What a Messages request adds: translation for hub providers, its error event, its headers. */
+function messagesOptions(
+  ctx: Context,
+  model: string,
+  body: JsonObject,
+): Partial<ExecuteRequest> {
+  let headers: Record<string, string> | undefined;
+  for (const name of MESSAGES_HEADERS) {
+    const value = ctx.request.headers.get(name);
+    if (value !== null) (headers ??= {})[name] = value;
+  }
+  return {
+    translation: messagesTranslation(model, body),
+    streamError: messagesStreamErrorEvent,
+    headUsage: true,
+    headers,
   };
 }
 

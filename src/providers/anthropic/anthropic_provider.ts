@@ -8,6 +8,7 @@ import {
   readJson,
   sseResult,
   unsupportedEndpoint,
+  UpstreamResult,
 } from "../http_util.ts";
 import type {
   Endpoint,
@@ -26,8 +27,14 @@ import { anthropicStreamTranslator } from "./stream.ts";
 /** The `anthropic-version` sent when the configuration names none. */
 export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
 
-/** The Messages API has no counterpart of completions or embeddings. */
-const ENDPOINTS: ReadonlySet<Endpoint> = new Set(["chat"]);
+/**
+ * Chat requests are translated to the Messages API; Messages requests and token counts pass
+ * through as sent. Completions and embeddings have no counterpart.
+ */
+const ENDPOINTS: ReadonlySet<Endpoint> = new Set(["chat", "messages", "count_tokens"]);
+
+/** Client headers a native call forwards, as the Messages API defines them. */
+const FORWARDED = ["anthropic-version", "anthropic-beta"];
 
 /** Pages of the model list followed at most: a runaway cursor must not loop forever. */
 const MAX_MODEL_PAGES = 20;
@@ -39,11 +46,26 @@ export function createAnthropicProvider(
 ): Provider {
   const client = createUpstreamClient(settings);
   const messagesUrl = joinUrl(config.target_url, "/v1/messages");
+  const countUrl = joinUrl(config.target_url, "/v1/messages/count_tokens");
   const modelsUrl = joinUrl(config.target_url, "/v1/models");
   const headers = headerRecord(buildHeaders(config));
   const translated: TranslationCache = new WeakMap();
 
+  /** A Messages request or token count as the client sent it (`model` rewritten), answered as is. */
+  async function sendNative(call: ProviderCall): Promise<ProviderResult> {
+    const res = await callUpstream(config.name, {
+      url: call.endpoint === "messages" ? messagesUrl : countUrl,
+      headers: forwardedHeaders(headers, call.headers),
+      body: call.json(),
+      signal: call.signal,
+      requestId: call.requestId,
+      client,
+    });
+    return new UpstreamResult(res, call.stream ? "text/event-stream" : "application/json");
+  }
+
   async function send(call: ProviderCall): Promise<ProviderResult> {
+    if (call.endpoint === "messages" || call.endpoint === "count_tokens") return sendNative(call);
     if (call.endpoint !== "chat") throw unsupportedEndpoint(config, call.endpoint);
     const res = await callUpstream(config.name, {
       url: messagesUrl,
@@ -133,6 +155,25 @@ function buildHeaders(config: ProviderConfig): Headers {
   for (const [key, value] of Object.entries(config.headers)) headers.set(key, value);
   if (config.api_key !== null) headers.set("x-api-key", config.api_key);
   return headers;
+}
+
+/** The provider's headers with the client's Messages API headers (its version and betas) on top. */
+function forwardedHeaders(
+  headers: Record<string, string>,
+  client: Readonly<Record<string, string>> | undefined,
+): Record<string, string> {
+  if (client === undefined) return headers;
+  let merged: Record<string, string> | undefined;
+  for (const name of FORWARDED) {
+    const value = client[name];
+    if (value === undefined) continue;
+    merged ??= { ...headers };
+    // Betas the configuration adds are kept beside the client's.
+    merged[name] = name === "anthropic-beta" && headers[name] !== undefined
+      ? `${headers[name]},${value}`
+      : value;
+  }
+  return merged ?? headers;
 }
 
 function includesUsage(body: Readonly<JsonObject>): boolean {

@@ -7,7 +7,7 @@ import type { Endpoint, Provider, ProviderCall, UpstreamSettings } from "../../c
 /** The GA `api-version` used for deployment URLs when the config names none. */
 export const AZURE_DEFAULT_API_VERSION = "2024-10-21";
 
-const OPERATIONS: Record<Endpoint, string> = {
+const OPERATIONS: Partial<Record<Endpoint, string>> = {
   chat: "chat/completions",
   completions: "completions",
   embeddings: "embeddings",
@@ -33,7 +33,10 @@ export function createAzureProvider(
       ? ""
       : `?api-version=${encodeURIComponent(config.api_version)}`;
     return createOpenAICompatible(config, {
-      url: (call) => `${base}/${OPERATIONS[call.endpoint]}${query}`,
+      url: (call) => {
+        const operation = OPERATIONS[call.endpoint];
+        return operation === undefined ? undefined : `${base}/${operation}${query}`;
+      },
       // The v1 API routes by the body's model, which must name the deployment.
       body: (call) =>
         deploymentOf(call.model) === call.model
@@ -48,10 +51,12 @@ export function createAzureProvider(
 
   const version = encodeURIComponent(config.api_version ?? AZURE_DEFAULT_API_VERSION);
   return createOpenAICompatible(config, {
-    url: (call: ProviderCall) =>
-      `${base}/openai/deployments/${deploymentSegment(config.name, deploymentOf(call.model))}/${
-        OPERATIONS[call.endpoint]
-      }?api-version=${version}`,
+    url: (call: ProviderCall) => {
+      const operation = OPERATIONS[call.endpoint];
+      if (operation === undefined) return undefined;
+      const deployment = deploymentSegment(config.name, deploymentOf(call.model));
+      return `${base}/openai/deployments/${deployment}/${operation}?api-version=${version}`;
+    },
     headers,
     // A resource lists base models, not the deployments a client can call: the map is the list.
     modelsUrl: null,

@@ -1,7 +1,14 @@
 import type { ProviderConfig } from "../../config/types.ts";
 import { ProviderError } from "../../core/errors.ts";
 import { isRecord } from "../../core/json.ts";
-import { callUpstream, headerRecord, joinUrl, readJson, UpstreamResult } from "../http_util.ts";
+import {
+  callUpstream,
+  headerRecord,
+  joinUrl,
+  readJson,
+  unsupportedEndpoint,
+  UpstreamResult,
+} from "../http_util.ts";
 import type {
   Endpoint,
   Provider,
@@ -13,7 +20,7 @@ import type {
 import { createUpstreamClient } from "../upstream_client.ts";
 
 /** Upstream path per endpoint, relative to the provider's base URL. */
-const PATHS: Record<Endpoint, string> = {
+const PATHS: Partial<Record<Endpoint, string>> = {
   chat: "/v1/chat/completions",
   completions: "/v1/completions",
   embeddings: "/v1/embeddings",
@@ -21,8 +28,8 @@ const PATHS: Record<Endpoint, string> = {
 
 /** How an OpenAI-wire-format server is addressed; the defaults are OpenAI's. */
 export interface OpenAICompatibleOptions {
-  /** Upstream URL for one call. */
-  url(call: ProviderCall): string;
+  /** Upstream URL for one call; undefined for an endpoint the server does not speak. */
+  url(call: ProviderCall): string | undefined;
   /** Request body for one call (default: the gateway's serialisation, untouched). */
   body?(call: ProviderCall): string;
   /** Headers sent on every call (auth included). */
@@ -40,11 +47,10 @@ export function createOpenAIProvider(
   config: ProviderConfig,
   settings?: UpstreamSettings,
 ): Provider {
-  const urls: Record<Endpoint, string> = {
-    chat: joinUrl(config.target_url, PATHS.chat),
-    completions: joinUrl(config.target_url, PATHS.completions),
-    embeddings: joinUrl(config.target_url, PATHS.embeddings),
-  };
+  const urls: Partial<Record<Endpoint, string>> = {};
+  for (const [endpoint, path] of Object.entries(PATHS)) {
+    urls[endpoint as Endpoint] = joinUrl(config.target_url, path);
+  }
   const headers = new Headers(config.headers);
   if (config.api_key !== null) headers.set("authorization", `Bearer ${config.api_key}`);
   return createOpenAICompatible(config, {
@@ -66,8 +72,10 @@ export function createOpenAICompatible(
   const streamHeaders = { ...baseHeaders, accept: "text/event-stream" };
 
   async function send(call: ProviderCall): Promise<ProviderResult> {
+    const url = options.url(call);
+    if (url === undefined) throw unsupportedEndpoint(config, call.endpoint);
     const res = await callUpstream(config.name, {
-      url: options.url(call),
+      url,
       headers: call.stream ? streamHeaders : baseHeaders,
       body: options.body ? options.body(call) : call.json(),
       signal: call.signal,
