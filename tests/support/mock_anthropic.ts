@@ -188,6 +188,10 @@ const REQUEST_FIELDS = new Set([
   "metadata",
   "thinking",
   "service_tier",
+  // Beta fields, accepted with their `anthropic-beta` header.
+  "context_management",
+  "container",
+  "mcp_servers",
 ]);
 
 /** The checks Anthropic makes that catch a sloppy translation; the message is Anthropic's style. */
