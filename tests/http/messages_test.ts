@@ -159,6 +159,7 @@ Deno.test("a streamed Messages request to an OpenAI provider gets Anthropic's ev
       [...new Set(types)],
       [
         "message_start",
+        "ping",
         "content_block_start",
         "content_block_delta",
         "content_block_stop",

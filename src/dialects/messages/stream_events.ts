@@ -127,7 +127,8 @@ export class ChatChunkTranslator {
         stop_sequence: null,
         usage,
       },
-    });
+      // A ping follows, as in Anthropic's own streams, before the first block.
+    }) + sseEvent("ping", { type: "ping" });
   }
 
   #delta(delta: JsonObject): string {

@@ -72,8 +72,9 @@ async function run(
   return events((await translate(cut(await fixture(name), size), options)).text);
 }
 
-function messageStart(id: string, inputTokens = 0): Event {
-  return ["message_start", {
+/** `message_start` and the `ping` that follows it. */
+function messageStart(id: string, inputTokens = 0): Event[] {
+  return [["message_start", {
     type: "message_start",
     message: {
       id,
@@ -90,7 +91,7 @@ function messageStart(id: string, inputTokens = 0): Event {
         output_tokens: 0,
       },
     },
-  }];
+  }], ["ping", { type: "ping" }]];
 }
 
 function blockStart(index: number, block: unknown): Event {
@@ -125,7 +126,7 @@ function errorEvent(message: string): Event {
 }
 
 const TEXT_EVENTS: Event[] = [
-  messageStart("msg_chatcmpl-123"),
+  ...messageStart("msg_chatcmpl-123"),
   blockStart(0, { type: "text", text: "" }),
   delta(0, { type: "text_delta", text: "Héllo" }),
   delta(0, { type: "text_delta", text: " there! 👋" }),
@@ -165,7 +166,7 @@ Deno.test("events go out as the chunks that carry them arrive", async () => {
     seen.push(events(decoder.decode(chunk)).map(([name]) => name));
   }
   assert.deepEqual(seen, [
-    ["message_start"],
+    ["message_start", "ping"],
     ["content_block_start", "content_block_delta"],
     ["content_block_delta"],
     ["content_block_stop"],
@@ -175,7 +176,7 @@ Deno.test("events go out as the chunks that carry them arrive", async () => {
 
 Deno.test("reasoning then text: a thinking block, then a text block", async () => {
   assert.deepEqual(await run("stream_thinking_text.sse"), [
-    messageStart("msg_0f3d5b3c-reasoner"),
+    ...messageStart("msg_0f3d5b3c-reasoner"),
     blockStart(0, { type: "thinking", thinking: "", signature: "" }),
     delta(0, { type: "thinking_delta", thinking: "9.11 vs 9.8:" }),
     delta(0, { type: "thinking_delta", thinking: " compare tenths." }),
@@ -195,7 +196,7 @@ Deno.test("reasoning then text: a thinking block, then a text block", async () =
 
 Deno.test("two tool calls with arguments in pieces: a tool_use block each, in order", async () => {
   assert.deepEqual(await run("stream_two_tools.sse", 5), [
-    messageStart("msg_chatcmpl-tools"),
+    ...messageStart("msg_chatcmpl-tools"),
     blockStart(0, { type: "text", text: "" }),
     delta(0, { type: "text_delta", text: "Let me check." }),
     blockStop(0),
@@ -219,7 +220,7 @@ Deno.test("two tool calls with arguments in pieces: a tool_use block each, in or
 Deno.test("an upstream error event ends the stream with a Messages error event", async () => {
   const { text, cancelled } = await translate(cut(await fixture("stream_error.sse"), 11));
   assert.deepEqual(events(text), [
-    messageStart("msg_chatcmpl-err"),
+    ...messageStart("msg_chatcmpl-err"),
     blockStart(0, { type: "text", text: "" }),
     delta(0, { type: "text_delta", text: "Once upon" }),
     errorEvent("The server had an error while processing your request. Sorry about that!"),
@@ -229,7 +230,7 @@ Deno.test("an upstream error event ends the stream with a Messages error event",
 
 Deno.test("a stream cut off before its end is an error, never a clean-looking end", async () => {
   assert.deepEqual(await run("stream_truncated.sse"), [
-    messageStart("msg_chatcmpl-cut"),
+    ...messageStart("msg_chatcmpl-cut"),
     blockStart(0, { type: "text", text: "" }),
     delta(0, { type: "text_delta", text: "The answer is" }),
     errorEvent("the upstream stream ended before the answer was complete"),
@@ -268,7 +269,7 @@ Deno.test("a stop sequence the upstream names is reported; known input tokens op
   const got = events(
     (await translate(cut(text, 13), { stopSequences: ["\nUser:"], inputTokens: 12 })).text,
   );
-  assert.deepEqual(got[0], messageStart("msg_chatcmpl-x", 12));
+  assert.deepEqual(got.slice(0, 2), messageStart("msg_chatcmpl-x", 12));
   assert.deepEqual(got.slice(-2), messageEnd("stop_sequence", { output_tokens: 0 }, "\nUser:"));
 });
 
@@ -279,7 +280,7 @@ Deno.test("`reasoning` deltas are thinking too, and a tool name that comes late 
     choice({ tool_calls: [{ index: 0, function: { name: "f", arguments: ":1}" } }] }),
     choice({}, "tool_calls"),
   ]);
-  assert.deepEqual((events((await translate(cut(text, 4))).text)).slice(1), [
+  assert.deepEqual((events((await translate(cut(text, 4))).text)).slice(2), [
     blockStart(0, { type: "thinking", thinking: "", signature: "" }),
     delta(0, { type: "thinking_delta", thinking: "plan" }),
     blockStop(0),
