@@ -7,6 +7,7 @@ import { z } from "zod";
 import {
   absentIfNull,
   boolean,
+  describeValue,
   duration,
   httpUrl,
   integer,
@@ -17,6 +18,7 @@ import {
 import { authSchema, rateLimitSchema } from "./access_schema.ts";
 import { PROVIDER_PRESETS, PROVIDER_TYPES } from "./presets.ts";
 import type {
+  AliasConfig,
   LoggingConfig,
   ModelsConfig,
   ProviderConfig,
@@ -175,6 +177,69 @@ const strategySchema = z.strictObject({
     : { kind: "virtual", name: raw.name, mode: raw.mode ?? "fallback", targets: raw.targets }
 );
 
+/**
+ * `aliases:`, a mapping from a bare model name (or a pattern with one `*`) to "provider/model" or
+ * a strategy. Only the spelling is checked here; `checks.ts` looks the targets up.
+ */
+const aliasesSchema = z.preprocess(
+  absentIfNull,
+  // Values are checked here rather than by a string schema, which would hide the other issues.
+  z.record(z.string(), z.unknown()).superRefine((aliases, ctx) => {
+    for (const [pattern, target] of Object.entries(aliases)) {
+      const badPattern = aliasPatternProblem(pattern);
+      if (badPattern !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [pattern],
+          message: badPattern,
+          params: { atKey: true },
+        });
+      }
+      const badTarget = aliasTargetProblem(pattern, target);
+      if (badTarget !== undefined) {
+        ctx.addIssue({ code: "custom", path: [pattern], message: badTarget });
+      }
+    }
+  }).transform((aliases): AliasConfig[] =>
+    Object.entries(aliases).map(([pattern, target]) => ({ pattern, target: String(target) }))
+  ).prefault({}),
+);
+
+function aliasPatternProblem(pattern: string): string | undefined {
+  if (pattern.trim() === "") return "an alias pattern must not be empty";
+  if (pattern.includes("/")) {
+    return `an alias pattern is a bare model name and must not contain "/" ` +
+      `("provider/model" names are routed as they are)`;
+  }
+  if (stars(pattern) > 1) return `an alias pattern may hold at most one "*"`;
+  return undefined;
+}
+
+function aliasTargetProblem(pattern: string, target: unknown): string | undefined {
+  if (typeof target !== "string") {
+    return `expected "provider/model" or a strategy name, got ${describeValue(target)}`;
+  }
+  const slash = target.indexOf("/");
+  const star = target.indexOf("*");
+  if (target.trim() === "" || slash === 0 || slash === target.length - 1) {
+    return `expected "provider/model" or a strategy name, got ${JSON.stringify(target)}`;
+  }
+  if (star === -1) return undefined;
+  if (stars(target) > 1) return `an alias target may hold at most one "*"`;
+  if (!pattern.includes("*")) {
+    return `a "*" in the target (the requested name) needs a "*" in the pattern; name the model`;
+  }
+  // A "*" in the provider part would make the provider depend on the request: unverifiable here.
+  if (slash === -1 || star < slash) {
+    return `a "*" may stand only in the model part of "provider/model"`;
+  }
+  return undefined;
+}
+
+function stars(text: string): number {
+  return text.split("*").length - 1;
+}
+
 const staticModelSchema = z.preprocess(
   (v) => typeof v === "string" ? { name: v } : v,
   z.strictObject({
@@ -263,6 +328,7 @@ export const gatewayConfigSchema = z.strictObject({
   routing: routingSchema,
   models: modelsSchema,
   strategies: z.preprocess(absentIfNull, z.array(strategySchema).prefault([])),
+  aliases: aliasesSchema,
   providers: z.preprocess(absentIfNull, z.array(providerSchema).prefault([])),
 }, {
   error: (issue) =>

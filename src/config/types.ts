@@ -128,6 +128,20 @@ export interface VirtualStrategyConfig {
 /** A `strategies[]` entry. */
 export type StrategyConfig = ChainStrategyConfig | VirtualStrategyConfig;
 
+/**
+ * One `aliases:` entry: a bare model name, or a pattern with one `*` (one or more characters),
+ * and the name it stands for.
+ */
+export interface AliasConfig {
+  /** A name without "/"; `claude-*` matches `claude-haiku-4-5`. */
+  pattern: string;
+  /**
+   * "provider/model" or the name of a strategy with targets. With a wildcard pattern, a `*` in
+   * the model part stands for the requested name: `anthropic/*` gets `claude-haiku-4-5` as it is.
+   */
+  target: string;
+}
+
 /** One static gateway key (`auth.keys[]`). */
 export interface GatewayKeyConfig {
   /** Caller name: used for rate limits and logs (never the key itself). */
@@ -199,5 +213,7 @@ export interface GatewayConfig {
   routing: RoutingConfig;
   models: ModelsConfig;
   strategies: StrategyConfig[];
+  /** In the order written; precedence among them is the alias table's (core/aliases.ts). */
+  aliases: AliasConfig[];
   providers: ProviderConfig[];
 }

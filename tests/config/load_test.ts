@@ -82,6 +82,7 @@ Deno.test("an empty file and a comments-only file load as all defaults", async (
     },
     models: { refresh_interval_ms: 300_000, fetch_timeout_ms: 10_000 },
     strategies: [],
+    aliases: [],
     providers: [],
   };
   assert.deepEqual(await parseConfig("", { filename: "config.yaml", env: {} }), expected);
