@@ -1,5 +1,6 @@
 import type { Caller } from "../auth/caller.ts";
 import type { GatewayConfig, VirtualStrategyConfig } from "../config/types.ts";
+import { type AliasTable, createAliasTable } from "./aliases.ts";
 import { GatewayError } from "./errors.ts";
 import type { Target } from "./router.ts";
 
@@ -7,12 +8,21 @@ import type { Target } from "./router.ts";
 export interface AccessPolicy {
   /** Removes targets the caller may not use; throws 403 when the requested model itself is denied. */
   filterPlan(caller: Caller | null, requested: string, plan: readonly Target[]): Target[];
-  /** Whether a model-list entry (`provider/model` or a strategy name) is shown to the caller. */
+  /**
+   * Whether a model-list entry (`provider/model`, a strategy or an alias name) is shown to the
+   * caller. An alias is judged by what it stands for.
+   */
   listed(caller: Caller | null, id: string): boolean;
 }
 
-/** Builds the policy from the providers' static model lists and the strategies. */
-export function createAccessPolicy(config: GatewayConfig): AccessPolicy {
+/**
+ * Builds the policy from the providers' static model lists and the strategies. An alias is
+ * judged by its target: the rules of `provider/model` or of the strategy it names apply.
+ */
+export function createAccessPolicy(
+  config: GatewayConfig,
+  aliases: AliasTable = createAliasTable(config.aliases),
+): AccessPolicy {
   const restricted = new Map<string, readonly string[]>();
   for (const p of config.providers) {
     for (const m of p.models) {
@@ -59,14 +69,16 @@ export function createAccessPolicy(config: GatewayConfig): AccessPolicy {
       const first = plan[0];
       // The model the client asked for must itself be allowed: no silent substitution.
       if (first === undefined) return [];
-      if (virtual.has(requested) ? !keyAllows(caller, "", requested) : !allowed(caller, first)) {
+      const named = virtual.has(requested) ? requested : aliases.resolve(requested) ?? requested;
+      if (virtual.has(named) ? !keyAllows(caller, "", named) : !allowed(caller, first)) {
         throw deny(caller, requested);
       }
       const kept = plan.filter((t) => allowed(caller, t));
       if (kept.length === 0) throw deny(caller, requested);
       return kept;
     },
-    listed(caller, id) {
+    listed(caller, name) {
+      const id = virtual.has(name) ? name : aliases.resolve(name) ?? name;
       const strategy = virtual.get(id);
       if (strategy === undefined) return groupsAllow(caller, id) && keyAllows(caller, id);
       if (!keyAllows(caller, "", id)) return false;

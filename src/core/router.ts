@@ -1,12 +1,16 @@
 import type { GatewayConfig, StrategyTarget, VirtualStrategyConfig } from "../config/types.ts";
 import { type Endpoint, type Provider, unservedReason } from "./provider.ts";
+import { type AliasTable, createAliasTable } from "./aliases.ts";
 import { GatewayError } from "./errors.ts";
 
 /** One place a request may be served: a provider and the model name it knows. */
 export interface Target {
   provider: Provider;
   model: string;
-  /** The requested name that led here: `"a/m"` (also for its chain), or a strategy's name. */
+  /**
+   * The requested name that led here, an alias replaced by its target: `"a/m"` (also for its
+   * chain), or a strategy's name.
+   */
   via: string;
 }
 
@@ -16,6 +20,8 @@ export interface Router {
   plan(model: string, fallbacks?: readonly string[]): Target[];
   /** Virtual model names (strategies with targets), for the model list. */
   readonly virtualModels: readonly string[];
+  /** The configured aliases, for the model list and the access policy. */
+  readonly aliases: AliasTable;
 }
 
 /** Builds the router for a configuration and its enabled providers. */
@@ -25,6 +31,7 @@ export function createRouter(
   options: { random?: () => number } = {},
 ): Router {
   const random = options.random ?? Math.random;
+  const aliases = createAliasTable(config.aliases);
   const disabled = new Set(config.providers.filter((p) => !p.enabled).map((p) => p.name));
   const virtual = new Map<string, VirtualStrategyConfig>();
   const chains = new Set<string>();
@@ -41,37 +48,54 @@ export function createRouter(
     });
   }
 
-  function provider(name: string, requested: string): Provider {
+  function provider(name: string, requested: string, resolved: string): Provider {
     const found = providers.get(name);
     if (found !== undefined) return found;
     const why = disabled.has(name) ? "is disabled" : "is not configured";
     throw new GatewayError(
       "model_not_found",
-      `model "${requested}": provider "${name}" ${why} (enabled providers: ${
+      `model ${describe(requested, resolved)}: provider "${name}" ${why} (enabled providers: ${
         [...providers.keys()].join(", ") || "none"
       })`,
       { param: "model" },
     );
   }
 
+  // A name the request spells out ("provider/model", a strategy) wins over any alias.
   function resolve(requested: string): Target[] {
     const slash = requested.indexOf("/");
-    if (slash > 0 && slash < requested.length - 1) {
-      const name = requested.slice(0, slash);
-      const model = requested.slice(slash + 1);
-      const targets = [{ provider: provider(name, requested), model, via: requested }];
-      for (const next of chainRest.get(name) ?? []) {
-        const p = providers.get(next);
-        if (p !== undefined) targets.push({ provider: p, model, via: requested });
-      }
-      return targets;
-    }
+    if (slash > 0 && slash < requested.length - 1) return providerTargets(requested, requested);
     const strategy = virtual.get(requested);
-    if (strategy !== undefined) return strategyTargets(strategy);
-    throw new GatewayError("model_not_found", bareModelMessage(requested), { param: "model" });
+    if (strategy !== undefined) return strategyTargets(strategy, requested);
+    const target = aliases.resolve(requested);
+    if (target === undefined) {
+      throw new GatewayError("model_not_found", bareModelMessage(requested), { param: "model" });
+    }
+    if (target.includes("/")) return providerTargets(target, requested);
+    const aliased = virtual.get(target);
+    if (aliased !== undefined) return strategyTargets(aliased, requested);
+    // Config validation rules this out; a hand-built config may still get here.
+    throw new GatewayError(
+      "model_not_found",
+      `model ${describe(requested, target)}: no strategy has that name`,
+      { param: "model" },
+    );
   }
 
-  function strategyTargets(strategy: VirtualStrategyConfig): Target[] {
+  /** `name` is "provider/model": the requested name, or what the alias `requested` stands for. */
+  function providerTargets(name: string, requested: string): Target[] {
+    const slash = name.indexOf("/");
+    const providerName = name.slice(0, slash);
+    const model = name.slice(slash + 1);
+    const targets = [{ provider: provider(providerName, requested, name), model, via: name }];
+    for (const next of chainRest.get(providerName) ?? []) {
+      const p = providers.get(next);
+      if (p !== undefined) targets.push({ provider: p, model, via: name });
+    }
+    return targets;
+  }
+
+  function strategyTargets(strategy: VirtualStrategyConfig, requested: string): Target[] {
     const ordered = strategy.mode === "loadbalance"
       ? weightedOrder(strategy.targets, random)
       : strategy.targets;
@@ -86,7 +110,7 @@ export function createRouter(
     if (targets.length === 0) {
       throw new GatewayError(
         "model_not_found",
-        `model "${strategy.name}": none of its targets' providers is enabled`,
+        `model ${describe(requested, strategy.name)}: none of its targets' providers is enabled`,
         { param: "model" },
       );
     }
@@ -99,7 +123,7 @@ export function createRouter(
       : `name it as "provider/model" (providers: ${[...providers.keys()].join(", ") || "none"})${
         virtual.size > 0 ? ` or use a strategy (${[...virtual.keys()].join(", ")})` : ""
       }`;
-    return `model "${requested}" has no provider prefix and no strategy has that name: ${hint}`;
+    return `model "${requested}" has no provider prefix and no strategy or alias matches it: ${hint}`;
   }
 
   function plan(model: string, fallbacks: readonly string[] = []): Target[] {
@@ -116,7 +140,12 @@ export function createRouter(
     return targets;
   }
 
-  return { plan, virtualModels: [...virtual.keys()] };
+  return { plan, virtualModels: [...virtual.keys()], aliases };
+}
+
+/** How an error names the requested model: `"fast"`, or `"fast" (an alias of "a/m")`. */
+function describe(requested: string, resolved: string): string {
+  return requested === resolved ? `"${requested}"` : `"${requested}" (an alias of "${resolved}")`;
 }
 
 /**
