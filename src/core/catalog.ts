@@ -1,4 +1,5 @@
 import type { ModelsConfig } from "../config/types.ts";
+import type { AliasTable } from "./aliases.ts";
 import type { Provider } from "./provider.ts";
 
 /** A model in the unified list, in the OpenAI `model` object shape. */
@@ -20,9 +21,9 @@ export interface CatalogStatus {
 
 /** The unified model list: answers from memory, refreshed in the background. */
 export interface Catalog {
-  /** Every model, prefixed `provider/`, plus static models and virtual strategies. */
+  /** Every model, prefixed `provider/`, plus static models, virtual strategies and exact aliases. */
   list(): readonly CatalogModel[];
-  /** One model by its full id. */
+  /** One model by its full id; also a name a wildcard alias matches. */
   get(id: string): CatalogModel | undefined;
   /** Refresh status per provider. */
   status(provider: string): CatalogStatus | undefined;
@@ -34,13 +35,24 @@ export interface Catalog {
   stop(): void;
 }
 
-/** Builds the catalog for the enabled providers and virtual model names. */
+/** The names the router serves besides `provider/model`. */
+export interface RoutedNames {
+  /** Strategies with targets. */
+  readonly virtualModels: readonly string[];
+  readonly aliases: AliasTable;
+}
+
+/** Owner of an alias's entry in the model list. */
+export const ALIAS_OWNER = "alias";
+
+/** Builds the catalog for the enabled providers, the virtual models and the aliases. */
 export function createCatalog(
   providers: readonly Provider[],
-  virtualModels: readonly string[],
+  names: RoutedNames,
   config: ModelsConfig,
 ): Catalog {
   const started = Math.floor(Date.now() / 1000);
+  const enabled = new Set(providers.map((p) => p.name));
   const fetched = new Map<string, CatalogModel[]>();
   const statuses = new Map<string, CatalogStatus>();
   for (const p of providers) {
@@ -63,11 +75,39 @@ export function createCatalog(
       // Ids carry the provider prefix, so providers never overwrite each other's entries.
       statuses.get(p.name)!.models = out.size - before;
     }
-    for (const name of virtualModels) {
+    for (const name of names.virtualModels) {
       out.set(name, { id: name, object: "model", created: started, owned_by: "gateway" });
+    }
+    for (const [pattern, target] of names.aliases.exact) {
+      // An alias of a provider that is off would only answer 404: it is not offered.
+      if (!target.includes("/") || enabled.has(target.slice(0, target.indexOf("/")))) {
+        out.set(pattern, aliasEntry(pattern, target, out));
+      }
     }
     merged = [...out.values()];
     byId = out;
+  }
+
+  /** An alias's entry: its target's creation time when the target is listed. */
+  function aliasEntry(
+    id: string,
+    target: string,
+    listed: ReadonlyMap<string, CatalogModel>,
+  ): CatalogModel {
+    const created = listed.get(target)?.created ?? started;
+    return { id, object: "model", created, owned_by: ALIAS_OWNER };
+  }
+
+  function get(id: string): CatalogModel | undefined {
+    const found = byId.get(id);
+    if (found !== undefined) return found;
+    // A name only a wildcard alias matches is not listed, but it is served, so it can be looked up.
+    const target = names.aliases.resolve(id);
+    if (target === undefined) return undefined;
+    if (target.includes("/") && !enabled.has(target.slice(0, target.indexOf("/")))) {
+      return undefined;
+    }
+    return aliasEntry(id, target, byId);
   }
 
   async function refreshOne(p: Provider, signal: AbortSignal): Promise<void> {
@@ -115,7 +155,7 @@ export function createCatalog(
   rebuild();
   return {
     list: () => merged,
-    get: (id) => byId.get(id),
+    get,
     status: (name) => statuses.get(name),
     refresh,
     start() {

@@ -42,14 +42,14 @@ export function createEngine(
     shortestTimeoutMs: timeouts.length > 0 ? Math.min(...timeouts) : undefined,
     redact,
   });
-  const catalog = createCatalog([...providers.values()], router.virtualModels, config.models);
+  const catalog = createCatalog([...providers.values()], router, config.models);
   return {
     config,
     providers,
     router,
     executor,
     catalog,
-    access: createAccessPolicy(config),
+    access: createAccessPolicy(config, router.aliases),
     redact,
     close() {
       catalog.stop();
