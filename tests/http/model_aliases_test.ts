@@ -20,6 +20,7 @@ ${providerYaml("b", b.url)}
 `;
 
 const ANTHROPIC = { "anthropic-version": "2023-06-01" };
+const RFC_3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
 function modelsAsked(m: MockUpstream): unknown[] {
   return m.requests.filter((r) => r.method === "POST").map((r) =>
@@ -51,6 +52,88 @@ Deno.test("the OpenAI model list shows exact aliases, owned by alias, and no wil
       owned_by: "alias",
     });
     assert.equal((byId.get("gpt-5") as Record<string, unknown>).owned_by, "alias");
+  });
+});
+
+Deno.test("the model list takes Anthropic's shape when the request carries anthropic-version", async () => {
+  await withGateway(yaml, async ({ gw }) => {
+    await gw.server.engine.catalog.refresh();
+    const res = await fetch(gw.url + "/v1/models", { headers: ANTHROPIC });
+    assert.equal(res.status, 200);
+    const page = await res.json();
+    assert.deepEqual(Object.keys(page).sort(), ["data", "first_id", "has_more", "last_id"]);
+    assert.equal(page.has_more, false);
+    assert.equal(page.data.length, 6);
+    assert.equal(page.first_id, page.data[0].id);
+    assert.equal(page.last_id, page.data.at(-1).id);
+    for (const model of page.data) {
+      assert.deepEqual(Object.keys(model).sort(), ["created_at", "display_name", "id", "type"]);
+      assert.equal(model.type, "model");
+      assert.equal(model.display_name, model.id);
+      assert.match(model.created_at, RFC_3339);
+    }
+    const ids = page.data.map((m: { id: string }) => m.id);
+    assert.ok(ids.includes("gpt-5") && ids.includes("fast"));
+
+    // Pages, for clients that ask for them.
+    const first = await (await fetch(gw.url + "/v1/models?limit=4", { headers: ANTHROPIC })).json();
+    assert.deepEqual(first.data.map((m: { id: string }) => m.id), ids.slice(0, 4));
+    assert.equal(first.has_more, true);
+    const rest = await (await fetch(
+      gw.url + `/v1/models?limit=4&after_id=${encodeURIComponent(first.last_id)}`,
+      { headers: ANTHROPIC },
+    )).json();
+    assert.deepEqual(rest.data.map((m: { id: string }) => m.id), ids.slice(4));
+    assert.equal(rest.has_more, false);
+    const back = await (await fetch(
+      gw.url + `/v1/models?limit=2&before_id=${encodeURIComponent(rest.first_id)}`,
+      { headers: ANTHROPIC },
+    )).json();
+    assert.deepEqual(back.data.map((m: { id: string }) => m.id), ids.slice(2, 4));
+    assert.equal(back.has_more, true);
+
+    const bad = await fetch(gw.url + "/v1/models?limit=0", { headers: ANTHROPIC });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(await bad.json(), {
+      type: "error",
+      error: {
+        type: "invalid_request_error",
+        message: 'limit: expected an integer from 1 to 1000, got "0"',
+      },
+    });
+  });
+});
+
+Deno.test("one model answers in either shape, a name a wildcard alias matches included", async () => {
+  await withGateway(yaml, async ({ gw }) => {
+    await gw.server.engine.catalog.refresh();
+    const openai = await (await fetch(gw.url + "/v1/models/a/gpt-4o")).json();
+    assert.equal(openai.object, "model");
+    const anthropic = await (await fetch(gw.url + "/v1/models/a/gpt-4o", { headers: ANTHROPIC }))
+      .json();
+    assert.deepEqual(anthropic, {
+      type: "model",
+      id: "a/gpt-4o",
+      display_name: "a/gpt-4o",
+      created_at: new Date(openai.created * 1000).toISOString().replace(".000Z", "Z"),
+    });
+
+    const wildcard = await fetch(gw.url + "/v1/models/claude-haiku-4-5", { headers: ANTHROPIC });
+    assert.equal(wildcard.status, 200);
+    const haiku = await wildcard.json();
+    assert.equal(haiku.id, "claude-haiku-4-5");
+    assert.equal(haiku.type, "model");
+    assert.equal((await (await fetch(gw.url + "/v1/models/fast")).json()).owned_by, "alias");
+
+    const missing = await fetch(gw.url + "/v1/models/a/none", { headers: ANTHROPIC });
+    assert.equal(missing.status, 404);
+    assert.deepEqual(await missing.json(), {
+      type: "error",
+      error: { type: "not_found_error", message: 'model "a/none" is not in the model list' },
+    });
+    const missingOpenAI = await fetch(gw.url + "/v1/models/nothing-here");
+    assert.equal(missingOpenAI.status, 404);
+    assert.equal((await readError(missingOpenAI)).code, "model_not_found");
   });
 });
 
