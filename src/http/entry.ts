@@ -1,7 +1,7 @@
 import { explainAttempt, GatewayError } from "../core/errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Context, Handler } from "./context.ts";
-import { responseForError } from "./errors.ts";
+import { errorShapeOf, responseForError } from "./errors.ts";
 import type { Completion } from "./response_middleware.ts";
 
 /** Response header carrying the request id (the client's, when sane, or a new UUID). */
@@ -48,7 +48,7 @@ export function entry(
         "trace.id": ctx.requestId,
       });
     }
-    return responseForError(err, undefined, ctx.path);
+    return responseForError(err, undefined, errorShapeOf(ctx.path, ctx.request.headers));
   }
 
   function finish(ctx: Context, res: Response): Response {

@@ -24,22 +24,28 @@ const STATUS: Record<GatewayErrorCode, number> = {
 /** Paths whose clients speak Anthropic's Messages API, and so expect its error shape. */
 const MESSAGES_PATH = /^\/v1\/messages(\/|$)/;
 
-/** Whether errors on `path` take Anthropic's shape (`{"type": "error", "error": {...}}`). */
-export function anthropicErrors(path: string): boolean {
-  return MESSAGES_PATH.test(path);
+/** The two error shapes: OpenAI's, and Anthropic's (`{"type": "error", "error": {...}}`). */
+export type ErrorShape = "openai" | "anthropic";
+
+/**
+ * The error shape a request's client reads: Anthropic's on the Messages paths and for any
+ * request that carries `anthropic-version` (an Anthropic SDK listing models, say).
+ */
+export function errorShapeOf(path: string, headers: Headers): ErrorShape {
+  return MESSAGES_PATH.test(path) || headers.has("anthropic-version") ? "anthropic" : "openai";
 }
 
 /**
- * Builds an error response in the shape of the API at `path`: OpenAI's
- * `{"error": {message, type, param, code}}`, or Anthropic's on the Messages paths.
+ * Builds an error response in the client's shape: OpenAI's
+ * `{"error": {message, type, param, code}}`, or Anthropic's (see `errorShapeOf`).
  */
 export function errorResponse(
   status: number,
   error: { message: string; type: string; param?: string | null; code: string | null },
   headers?: HeadersInit,
-  path = "",
+  shape: ErrorShape = "openai",
 ): Response {
-  const body = anthropicErrors(path)
+  const body = shape === "anthropic"
     ? JSON.stringify(messagesErrorBody(status, error.message))
     : JSON.stringify({
       error: {
@@ -54,8 +60,12 @@ export function errorResponse(
   return new Response(body, { status, headers: h });
 }
 
-/** Maps any thrown value to an error response for `path`; unknown errors become a bare 500. */
-export function responseForError(err: unknown, headers?: HeadersInit, path = ""): Response {
+/** Maps any thrown value to an error response in `shape`; unknown errors become a bare 500. */
+export function responseForError(
+  err: unknown,
+  headers?: HeadersInit,
+  shape: ErrorShape = "openai",
+): Response {
   if (err instanceof GatewayError) {
     const status = STATUS[err.code];
     const type = status >= 500
@@ -72,7 +82,7 @@ export function responseForError(err: unknown, headers?: HeadersInit, path = "")
         code: err.code,
       },
       headers,
-      path,
+      shape,
     );
   }
   // The detail of an unexpected error stays in the log, not in the client's hands.
@@ -84,6 +94,6 @@ export function responseForError(err: unknown, headers?: HeadersInit, path = "")
       code: "internal_error",
     },
     headers,
-    path,
+    shape,
   );
 }

@@ -6,7 +6,7 @@ import { healthHandler, readyHandler } from "./handlers/health.ts";
 import { type InfoFacts, infoHandler } from "./handlers/info.ts";
 import { getModelHandler, listModelsHandler } from "./handlers/models.ts";
 import { proxyHandler, type ProxyOptions } from "./handlers/proxy.ts";
-import { errorResponse } from "./errors.ts";
+import { errorResponse, errorShapeOf } from "./errors.ts";
 
 /** What the route table needs besides the engine. */
 export interface RouteDeps {
@@ -105,7 +105,7 @@ export function router(table: readonly Route[]): Handler {
           code: "method_not_allowed",
         },
         { allow },
-        ctx.path,
+        errorShapeOf(ctx.path, ctx.request.headers),
       );
     }
     return handler(ctx);

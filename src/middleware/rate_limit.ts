@@ -5,7 +5,7 @@ import type { Outcome } from "../core/executor.ts";
 import { isRecord, type JsonObject } from "../core/json.ts";
 import { stripUsageChunk } from "../core/usage.ts";
 import type { Context, Middleware, TokenBudget } from "../http/context.ts";
-import { errorResponse } from "../http/errors.ts";
+import { errorResponse, errorShapeOf } from "../http/errors.ts";
 import type { Completion } from "../http/response_middleware.ts";
 import type { Logger } from "../observability/logger.ts";
 import {
@@ -112,7 +112,7 @@ export function rateLimit(
           code: "rate_limit_exceeded",
         },
         headers,
-        ctx.path,
+        errorShapeOf(ctx.path, ctx.request.headers),
       );
     }
     if (rule.tokens !== null) {

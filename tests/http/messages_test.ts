@@ -286,3 +286,40 @@ Deno.test("HEAD / answers 200, as clients probe the base URL", async () => {
     await res.body?.cancel();
   });
 });
+
+Deno.test("a refused key gets Anthropic's error shape on /v1/messages and wherever anthropic-version is sent", async () => {
+  await withMessages(
+    async ({ gw }) => {
+      const wrong = { "x-api-key": "not-a-gateway-key" };
+      for (
+        const res of [
+          await send(gw, claudeCodeBody("claude/claude-sonnet-4-5", false), wrong),
+          await fetch(gw.url + "/v1/models", {
+            headers: { ...wrong, "anthropic-version": "2023-06-01" },
+          }),
+        ]
+      ) {
+        assert.equal(res.status, 401);
+        const json = await res.json();
+        assert.equal(json.type, "error");
+        assert.equal(json.error.type, "authentication_error");
+      }
+      // Without the header, an OpenAI client keeps OpenAI's shape.
+      const openai = await fetch(gw.url + "/v1/models", { headers: wrong });
+      assert.equal(openai.status, 401);
+      assert.equal((await openai.json()).error.code, "invalid_api_key");
+      // The gateway key works as x-api-key, the way Anthropic clients send it.
+      const ok = await send(gw, claudeCodeBody("claude/claude-sonnet-4-5", false), {
+        "x-api-key": "gw-key-0123456789abcdef",
+      });
+      assert.equal(ok.status, 200);
+      await ok.body?.cancel();
+    },
+    `auth:
+  enabled: true
+  keys:
+    - name: "team"
+      key: "gw-key-0123456789abcdef"
+`,
+  );
+});
