@@ -1,7 +1,7 @@
 import { ProviderError } from "./errors.ts";
 import type { ChunkSource } from "./chunk_reader.ts";
 import type { IdleWatch } from "./idle_watch.ts";
-import { type Usage, usageFromTail } from "./usage.ts";
+import { type Usage, usageFromHead } from "./usage.ts";
 
 const encoder = new TextEncoder();
 const LF = 10;
@@ -67,7 +67,7 @@ export function relayStream(
   let tailLength = 0;
   const body: Uint8Array[] | undefined = options.keepBody ? [] : undefined;
   const errorEvent = options.errorEvent ?? streamErrorEvent;
-  const headUsage = options.headUsage ? usageFromTail(first) : undefined;
+  const headUsage = options.headUsage ? usageFromHead(first) : undefined;
 
   function sent(chunk: Uint8Array): void {
     bytes += chunk.byteLength;

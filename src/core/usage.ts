@@ -39,21 +39,33 @@ export function toUsage(value: unknown): Usage | null {
  */
 export function usageFromTail(tail: Uint8Array): Usage | null {
   // Searched as bytes: only the usage object itself is decoded (this runs on every answer).
-  const at = lastIndexOfBytes(tail, USAGE_KEY);
+  return usageAt(tail, lastIndexOfBytes(tail, USAGE_KEY));
+}
+
+/**
+ * Finds the first `"usage": {...}` in the start of a stream: Anthropic's `message_start` carries
+ * the input tokens, and a first read that holds the whole stream ends with the output's usage.
+ */
+export function usageFromHead(head: Uint8Array): Usage | null {
+  return usageAt(head, indexOfBytes(head, USAGE_KEY));
+}
+
+/** The usage object whose key starts at `at` (-1: none). */
+function usageAt(bytes: Uint8Array, at: number): Usage | null {
   if (at < 0) return null;
   let open = at + USAGE_KEY.length;
-  while (open < tail.length && isSpace(tail[open]!)) open++;
-  if (tail[open] !== COLON) return null;
+  while (open < bytes.length && isSpace(bytes[open]!)) open++;
+  if (bytes[open] !== COLON) return null;
   open++;
-  while (open < tail.length && isSpace(tail[open]!)) open++;
-  if (tail[open] !== OPEN_BRACE) return null;
+  while (open < bytes.length && isSpace(bytes[open]!)) open++;
+  if (bytes[open] !== OPEN_BRACE) return null;
   let depth = 0;
-  for (let i = open; i < tail.length; i++) {
-    const c = tail[i];
+  for (let i = open; i < bytes.length; i++) {
+    const c = bytes[i];
     if (c === OPEN_BRACE) depth++;
     else if (c === CLOSE_BRACE && --depth === 0) {
       try {
-        return toUsage(JSON.parse(decoder.decode(tail.subarray(open, i + 1))));
+        return toUsage(JSON.parse(decoder.decode(bytes.subarray(open, i + 1))));
       } catch {
         return null;
       }
@@ -84,6 +96,18 @@ function count(value: unknown): number {
 
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
+  const first = needle[0]!;
+  outer: for (let i = 0; i <= haystack.length - needle.length; i++) {
+    if (haystack[i] !== first) continue;
+    for (let j = 1; j < needle.length; j++) {
+      if (haystack[i + j] !== needle[j]) continue outer;
+    }
+    return i;
+  }
+  return -1;
 }
 
 function lastIndexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {

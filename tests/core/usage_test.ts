@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { usageFromTail } from "../../src/core/usage.ts";
+import { usageFromHead, usageFromTail } from "../../src/core/usage.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -34,4 +34,24 @@ Deno.test("a body without usage, or with usage null or cut off, has none", () =>
   assert.equal(usageFromTail(bytes('{"choices":[]}')), null);
   assert.equal(usageFromTail(bytes('data: {"choices":[],"usage":null}\n\n')), null);
   assert.equal(usageFromTail(bytes('{"usage":{"prompt_tokens":3,"completion')), null);
+});
+
+Deno.test("a Messages stream read whole in one chunk gives its input tokens from message_start", () => {
+  const stream = "event: message_start\n" +
+    'data: {"type":"message_start","message":{"content":[],"usage":{"input_tokens":12,' +
+    '"cache_read_input_tokens":3,"output_tokens":1}}}\n\n' +
+    'event: content_block_delta\ndata: {"delta":{"type":"text_delta","text":"hi"}}\n\n' +
+    'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":7}}\n\n' +
+    'event: message_stop\ndata: {"type":"message_stop"}\n\n';
+  assert.deepEqual(usageFromHead(bytes(stream)), {
+    prompt_tokens: 15,
+    completion_tokens: 1,
+    total_tokens: 16,
+  });
+  assert.deepEqual(usageFromTail(bytes(stream)), {
+    prompt_tokens: 0,
+    completion_tokens: 7,
+    total_tokens: 7,
+  });
+  assert.equal(usageFromHead(bytes('event: ping\ndata: {"type":"ping"}\n\n')), null);
 });
