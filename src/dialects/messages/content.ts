@@ -22,7 +22,10 @@ export function convertMessages(raw: unknown, dropped: Dropped): JsonObject[] {
     else if (message.role === "assistant") {
       const converted = assistantMessage(content, path, dropped);
       if (converted !== undefined) out.push(converted);
-    } else fail(`${path}.role`, 'must be "user" or "assistant"');
+    } else if (message.role === "system") {
+      // A system turn between the others (Claude Code sends them): a Chat system message there.
+      out.push(...systemAt(content, `${path}.content`, dropped));
+    } else fail(`${path}.role`, 'must be "user", "assistant" or "system"');
   });
   return out;
 }
@@ -33,8 +36,13 @@ export function systemMessages(raw: unknown, dropped: Dropped): JsonObject[] {
   if (typeof raw !== "string" && !Array.isArray(raw)) {
     fail("system", "must be a string or a list of text blocks");
   }
+  return systemAt(raw, "system", dropped);
+}
+
+/** Text blocks (or a string) at `path` as one Chat system message, none when empty. */
+function systemAt(raw: string | unknown[], path: string, dropped: Dropped): JsonObject[] {
   const text = typeof raw === "string" ? raw : raw.map((block, i) => {
-    const at = `system[${i}]`;
+    const at = `${path}[${i}]`;
     const b = recordAt(block, at);
     if (typeOf(b, at) !== "text") fail(`${at}.type`, 'must be "text"');
     noteDropped(b, dropped);

@@ -236,6 +236,30 @@ Deno.test("an assistant turn of thinking only leaves no empty message behind", (
   ]);
 });
 
+Deno.test("a system turn between the others stays a system message in its place", () => {
+  const { body } = messagesToChat(request({
+    system: "You are Claude Code.",
+    messages: [
+      { role: "user", content: "say hi" },
+      {
+        role: "system",
+        content: [{ type: "text", text: "Agents:" }, { type: "text", text: "- Explore" }],
+      },
+      { role: "assistant", content: "hi" },
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "again" },
+    ],
+  }));
+  assert.deepEqual(body.messages, [
+    { role: "system", content: "You are Claude Code." },
+    { role: "user", content: "say hi" },
+    { role: "system", content: "Agents:\n\n- Explore" },
+    { role: "assistant", content: "hi" },
+    { role: "system", content: "Be brief." },
+    { role: "user", content: "again" },
+  ]);
+});
+
 Deno.test("invalid or untranslatable requests are refused naming the field", () => {
   const user = (content: unknown) => request({ messages: [{ role: "user", content }] });
   assertRefused("hello", "body");
@@ -243,7 +267,11 @@ Deno.test("invalid or untranslatable requests are refused naming the field", () 
   assertRefused(request({ max_tokens: undefined }), "max_tokens", /positive integer/);
   assertRefused(request({ max_tokens: 0 }), "max_tokens");
   assertRefused(request({ messages: [] }), "messages", /empty/);
-  assertRefused(request({ messages: [{ role: "system", content: "x" }] }), "messages[0].role");
+  assertRefused(request({ messages: [{ role: "developer", content: "x" }] }), "messages[0].role");
+  assertRefused(
+    request({ messages: [{ role: "system", content: [{ type: "image" }] }] }),
+    "messages[0].content[0].type",
+  );
   assertRefused(
     request({
       messages: [
