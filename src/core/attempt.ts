@@ -28,6 +28,8 @@ export interface ExecuteRequest {
   headers?: Readonly<Record<string, string>>;
   /** Also read usage from a stream's first chunk (Anthropic reports input tokens there). */
   headUsage?: boolean;
+  /** For a stream relayed as the provider sent it: why its clean end is not its API's end. */
+  streamEnd?: RelayOptions["checkEnd"];
 }
 
 /**
@@ -200,6 +202,7 @@ export async function runAttempt(
       errorEvent: request.streamError,
       keepBody: request.keepBody,
       headUsage: request.headUsage,
+      checkEnd: translation === undefined ? request.streamEnd : undefined,
       abort: (reason) => controller.abort(reason),
       onEnd: (ended) => {
         unlink();

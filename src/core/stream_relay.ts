@@ -45,6 +45,11 @@ export interface RelayOptions {
   redact?: (text: string) => string;
   /** The event that ends a broken stream, in the client's API (default: `streamErrorEvent`). */
   errorEvent?: (error: unknown, label: string, redact?: (text: string) => string) => string;
+  /**
+   * Checks the tail of a stream the upstream closed cleanly: why it is not its API's end (its
+   * last event missing), or undefined when it is. A stream cut short ends with the error event.
+   */
+  checkEnd?: (tail: Uint8Array) => string | undefined;
 }
 
 /**
@@ -103,6 +108,8 @@ export function relayStream(
   // One pair of callbacks per stream, not an async function's state per chunk.
   const onRead = (read: ReadableStreamReadResult<Uint8Array>): void => {
     if (read.done) {
+      const missing = options.checkEnd?.(tail.subarray(0, tailLength));
+      if (missing !== undefined) return onError(new ProviderError("protocol", missing));
       control.close();
       end({ kind: "done" });
       return;

@@ -55,3 +55,32 @@ Deno.test("the relay keeps exactly the stream's last 4 KB, across chunk sizes, f
   });
   idle.close();
 });
+
+Deno.test("a stream closed before its API's last event ends with the error event, as failed", async () => {
+  const idle = new IdleWatch(1000);
+  const ends: RelaySummary[] = [];
+  const relay = (parts: string[]) =>
+    new Response(
+      relayStream(encoder.encode("event: message_start\ndata: {}\n\n"), chunks(parts), {
+        idle,
+        idleTimeoutMs: 60_000,
+        abort: () => {},
+        label: "claude/sonnet",
+        onEnd: (s) => ends.push(s),
+        errorEvent: (error) => `event: error\ndata: ${(error as Error).message}\n\n`,
+        checkEnd: (tail) =>
+          new TextDecoder().decode(tail).includes("event: message_stop") ? undefined : "cut short",
+      }),
+    ).text();
+
+  const cut = await relay(["event: content_block_delta\ndata: {}\n\n"]);
+  assert.ok(
+    cut.endsWith("event: content_block_delta\ndata: {}\n\nevent: error\ndata: cut short\n\n"),
+  );
+  assert.equal(ends[0]?.end.kind, "failed");
+
+  const whole = await relay(["event: message_stop\ndata: {}\n\n"]);
+  assert.ok(whole.endsWith("event: message_stop\ndata: {}\n\n"));
+  assert.equal(ends[1]?.end.kind, "done");
+  idle.close();
+});

@@ -96,6 +96,17 @@ export function messagesTranslation(model: string, body: JsonObject): Translatio
   };
 }
 
+/** How a whole Messages stream ends: message_stop, or the error event the upstream sent. */
+const STREAM_END = /event:\s*(?:message_stop|error)\b|"type"\s*:\s*"(?:message_stop|error)"/;
+
+/**
+ * Why a Messages stream the provider closed was cut short (it sent no message_stop), given its
+ * last bytes; undefined when it ended. A client's SDK would take a cut stream for a whole one.
+ */
+export function messagesStreamEnd(tail: Uint8Array): string | undefined {
+  return STREAM_END.test(decoder.decode(tail)) ? undefined : "the stream ended before message_stop";
+}
+
 /**
  * A hub provider's refusal (OpenAI's error shape) in the Messages error shape, so a Messages
  * client reads the upstream's message whichever provider refused.

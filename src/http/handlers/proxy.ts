@@ -1,7 +1,11 @@
 import type { Engine } from "../../core/engine.ts";
 import type { ExecuteRequest, Outcome } from "../../core/executor.ts";
 import type { JsonObject } from "../../core/json.ts";
-import { messagesTranslation, refusalAsMessages } from "../../dialects/messages/dialect.ts";
+import {
+  messagesStreamEnd,
+  messagesTranslation,
+  refusalAsMessages,
+} from "../../dialects/messages/dialect.ts";
 import { messagesStreamErrorEvent } from "../../dialects/messages/errors.ts";
 import { IdleWatch } from "../../core/idle_watch.ts";
 import { servingTargets } from "../../core/router.ts";
@@ -123,6 +127,7 @@ function messagesOptions(
     translation: messagesTranslation(model, body),
     streamError: messagesStreamErrorEvent,
     headUsage: true,
+    streamEnd: messagesStreamEnd,
     headers,
   };
 }
