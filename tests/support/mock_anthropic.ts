@@ -1,14 +1,25 @@
 // A mock Anthropic Messages API on a real socket, speaking the documented wire format:
-// POST /v1/messages (JSON or `event: X` SSE), GET /v1/models with cursor pagination, and
-// Anthropic's error bodies. Scripted per request with a scenario queue, like mock_upstream.ts.
+// POST /v1/messages (JSON or `event: X` SSE), POST /v1/messages/count_tokens, GET /v1/models
+// with cursor pagination, and Anthropic's error bodies. Scripted per request with a scenario
+// queue, like mock_upstream.ts.
 import { MockBreak, pacedBody, untilAborted } from "./mock_pacing.ts";
 import { isRecord } from "./mock_openai_wire.ts";
 import type { RecordedRequest } from "./mock_upstream.ts";
 
 /** What the mock does with one POST /v1/messages. */
 export type AnthropicScenario =
-  /** A text answer (`pieces` are the stream's text deltas), after `delayMs`, `gapMs` apart. */
-  | { type: "text"; text?: string; pieces?: string[]; stopReason?: string; gapMs?: number }
+  /**
+   * A text answer (`pieces` are the stream's text deltas), `gapMs` apart; with `oneWrite` the
+   * whole stream goes in one write, as a short answer read at once arrives.
+   */
+  | {
+    type: "text";
+    text?: string;
+    pieces?: string[];
+    stopReason?: string;
+    gapMs?: number;
+    oneWrite?: boolean;
+  }
   /** A tool_use block (after an optional text block); streamed input is split in `pieces`. */
   | {
     type: "tool_use";
@@ -55,6 +66,9 @@ export function defaultText(name: string): string {
 
 /** Tokens the mock reports for the prompt (fixed, so tests can assert them). */
 export const MOCK_INPUT_TOKENS = 12;
+
+/** Tokens POST /v1/messages/count_tokens reports, whatever the request. */
+export const MOCK_COUNTED_TOKENS = 321;
 
 const ERROR_TYPES: Record<number, string> = {
   400: "invalid_request_error",
@@ -192,16 +206,31 @@ const REQUEST_FIELDS = new Set([
   "context_management",
   "container",
   "mcp_servers",
+  "output_config",
+]);
+
+/** Top-level fields a token count accepts: no max_tokens, sampling or stream. */
+const COUNT_FIELDS = new Set([
+  "model",
+  "messages",
+  "system",
+  "tools",
+  "tool_choice",
+  "thinking",
+  "context_management",
+  "mcp_servers",
 ]);
 
 /** The checks Anthropic makes that catch a sloppy translation; the message is Anthropic's style. */
-function problemWith(body: unknown): string | undefined {
+function problemWith(body: unknown, fields = REQUEST_FIELDS): string | undefined {
   if (!isRecord(body)) return "request body: expected an object";
   for (const key of Object.keys(body)) {
-    if (!REQUEST_FIELDS.has(key)) return `${key}: Extra inputs are not permitted`;
+    if (!fields.has(key)) return `${key}: Extra inputs are not permitted`;
   }
   if (typeof body.model !== "string") return "model: Field required";
-  if (!Number.isInteger(body.max_tokens)) return "max_tokens: Field required";
+  if (fields === REQUEST_FIELDS && !Number.isInteger(body.max_tokens)) {
+    return "max_tokens: Field required";
+  }
   if (!Array.isArray(body.messages)) return "messages: Field required";
   let previous: unknown[] = [];
   for (const [i, message] of body.messages.entries()) {
@@ -282,7 +311,9 @@ function answer(scenario: AnthropicScenario, exchange: Exchange, name: string) {
     default: {
       if (body.stream !== true) return json(messageBody(scenario, model, name));
       const gapMs = scenario.type === "text" ? scenario.gapMs ?? 0 : 0;
-      return streamResponse(streamEvents(scenario, model, name), exchange, gapMs);
+      const events = streamEvents(scenario, model, name);
+      const oneWrite = scenario.type === "text" && scenario.oneWrite === true;
+      return streamResponse(oneWrite ? [events.join("")] : events, exchange, gapMs);
     }
   }
 }
@@ -350,6 +381,12 @@ export function startMockAnthropic(
     }
     const url = new URL(request.url);
     if (entry.method === "GET" && entry.path === "/v1/models") return listModels(mock, url);
+    if (entry.method === "POST" && entry.path === "/v1/messages/count_tokens") {
+      const problem = problemWith(entry.body, COUNT_FIELDS);
+      return problem === undefined
+        ? json({ input_tokens: MOCK_COUNTED_TOKENS })
+        : fail(400, problem);
+    }
     if (entry.method !== "POST" || entry.path !== "/v1/messages") {
       return fail(404, `Not found: ${entry.method} ${entry.path}`);
     }
