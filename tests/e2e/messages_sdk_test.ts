@@ -457,8 +457,16 @@ Deno.test("errors reach the SDK as its typed exceptions with the gateway's messa
     assert.equal(claude.requests.length, 0, "no refused request went upstream");
   }));
 
-Deno.test("an OpenAI provider's refusal reaches the SDK as a BadRequestError in Anthropic's shape", () =>
-  withGateway(async ({ client, openai }) => {
+Deno.test("a provider's refusal reaches the SDK as a BadRequestError with its words", () =>
+  withGateway(async ({ client, claude, openai }) => {
+    claude.enqueue({ type: "error", status: 400, message: "messages.0: prompt is too long" });
+    await assertSdkError(
+      client.messages.stream({ model: CLAUDE, ...hello }).finalMessage(),
+      Anthropic.BadRequestError,
+      { status: 400, errorType: "invalid_request_error", message: /prompt is too long/ },
+    );
+    assert.equal(openai.requests.length, 0, "a refusal is not a reason to fall back");
+
     openai.enqueue({ type: "error", status: 400, message: "This model's maximum context is 128k" });
     await assertSdkError(
       client.messages.create({ model: "openai/gpt-4o", ...hello }),
