@@ -7,6 +7,7 @@ import {
   refusalAsMessages,
 } from "../../dialects/messages/dialect.ts";
 import { messagesStreamErrorEvent } from "../../dialects/messages/errors.ts";
+import { chatStreamEnd } from "../../dialects/chat/stream_end.ts";
 import { IdleWatch } from "../../core/idle_watch.ts";
 import { servingTargets } from "../../core/router.ts";
 import { type Endpoint, servesNatively } from "../../core/provider.ts";
@@ -74,7 +75,7 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
       signal: ctx.request.signal,
       requestId: ctx.requestId,
       keepBody,
-      ...(messages ? messagesOptions(ctx, routed.model, body) : undefined),
+      ...(messages ? messagesOptions(ctx, routed.model, body) : { streamEnd: chatStreamEnd }),
     });
     if (outcome.kind === "rejected") {
       // An upstream's refusal may quote the request it got, key included; answers are not scanned.
