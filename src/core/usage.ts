@@ -14,11 +14,14 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** The part of `prompt_tokens` read from the provider's prompt cache; absent when none. */
+  cached_tokens?: number;
 }
 
 /**
- * Reads a `usage` object, OpenAI's (`prompt_tokens`, `completion_tokens`) or Anthropic's
- * (`input_tokens` and its cache parts, `output_tokens`); null when it carries no counts.
+ * Reads a `usage` object, OpenAI's (`prompt_tokens` with `prompt_tokens_details.cached_tokens`,
+ * `completion_tokens`) or Anthropic's (`input_tokens` and its cache parts, `output_tokens`); null
+ * when it carries no counts.
  */
 export function toUsage(value: unknown): Usage | null {
   if (!isRecord(value)) return null;
@@ -30,7 +33,29 @@ export function toUsage(value: unknown): Usage | null {
   const completion = count(anthropic ? value.output_tokens : value.completion_tokens);
   const total = typeof value.total_tokens === "number" ? value.total_tokens : prompt + completion;
   if (total <= 0 && prompt <= 0 && completion <= 0) return null;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: total };
+  const usage: Usage = {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: total,
+  };
+  const cached = Math.min(
+    prompt,
+    anthropic ? count(value.cache_read_input_tokens) : cachedOf(value),
+  );
+  if (cached > 0) usage.cached_tokens = cached;
+  return usage;
+}
+
+/**
+ * Cached prompt tokens in an OpenAI-shaped usage: `prompt_tokens_details.cached_tokens` (OpenAI,
+ * and the gateway's own translations), else DeepSeek's `prompt_cache_hit_tokens`.
+ */
+function cachedOf(usage: Record<string, unknown>): number {
+  const details = usage.prompt_tokens_details;
+  if (isRecord(details) && typeof details.cached_tokens === "number") {
+    return count(details.cached_tokens);
+  }
+  return count(usage.prompt_cache_hit_tokens);
 }
 
 /**
@@ -83,11 +108,14 @@ export function mergeUsage(head: Usage | null | undefined, tail: Usage | null): 
   if (tail === null) return head;
   const prompt = Math.max(head.prompt_tokens, tail.prompt_tokens);
   const completion = Math.max(head.completion_tokens, tail.completion_tokens);
-  return {
+  const merged: Usage = {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: prompt + completion,
   };
+  const cached = Math.max(head.cached_tokens ?? 0, tail.cached_tokens ?? 0);
+  if (cached > 0) merged.cached_tokens = cached;
+  return merged;
 }
 
 function count(value: unknown): number {

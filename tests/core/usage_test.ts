@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { usageFromHead, usageFromTail } from "../../src/core/usage.ts";
+import { mergeUsage, toUsage, usageFromHead, usageFromTail } from "../../src/core/usage.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -47,6 +47,7 @@ Deno.test("a Messages stream read whole in one chunk gives its input tokens from
     prompt_tokens: 15,
     completion_tokens: 1,
     total_tokens: 16,
+    cached_tokens: 3,
   });
   assert.deepEqual(usageFromTail(bytes(stream)), {
     prompt_tokens: 0,
@@ -54,4 +55,76 @@ Deno.test("a Messages stream read whole in one chunk gives its input tokens from
     total_tokens: 7,
   });
   assert.equal(usageFromHead(bytes('event: ping\ndata: {"type":"ping"}\n\n')), null);
+});
+
+Deno.test("OpenAI's cached prompt tokens are read from prompt_tokens_details in the tail", () => {
+  const answer = JSON.stringify({
+    choices: [{ message: { content: "hi" } }],
+    usage: {
+      prompt_tokens: 2006,
+      completion_tokens: 300,
+      total_tokens: 2306,
+      prompt_tokens_details: { cached_tokens: 1920, audio_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0 },
+    },
+  });
+  assert.deepEqual(usageFromTail(bytes(answer)), {
+    prompt_tokens: 2006,
+    completion_tokens: 300,
+    total_tokens: 2306,
+    cached_tokens: 1920,
+  });
+});
+
+Deno.test("cached tokens: Anthropic's cache reads, DeepSeek's cache hits, none when zero", () => {
+  // Anthropic counts cache reads and writes apart from input_tokens; prompt_tokens adds them up.
+  assert.deepEqual(
+    toUsage({
+      input_tokens: 10,
+      cache_read_input_tokens: 1000,
+      cache_creation_input_tokens: 200,
+      output_tokens: 50,
+    }),
+    { prompt_tokens: 1210, completion_tokens: 50, total_tokens: 1260, cached_tokens: 1000 },
+  );
+  assert.deepEqual(
+    toUsage({
+      prompt_tokens: 100,
+      completion_tokens: 5,
+      total_tokens: 105,
+      prompt_cache_hit_tokens: 64,
+      prompt_cache_miss_tokens: 36,
+    }),
+    { prompt_tokens: 100, completion_tokens: 5, total_tokens: 105, cached_tokens: 64 },
+  );
+  assert.deepEqual(
+    toUsage({
+      prompt_tokens: 10,
+      completion_tokens: 5,
+      total_tokens: 15,
+      prompt_tokens_details: { cached_tokens: 0 },
+    }),
+    { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+  );
+  // A count beyond the prompt is an upstream's mistake: never more cached than prompt tokens.
+  assert.equal(
+    toUsage({
+      prompt_tokens: 10,
+      completion_tokens: 1,
+      prompt_tokens_details: { cached_tokens: 99 },
+    })
+      ?.cached_tokens,
+    10,
+  );
+});
+
+Deno.test("a stream's head and tail usage merge keeps the cached tokens of the head", () => {
+  const head = toUsage({ input_tokens: 5, cache_read_input_tokens: 40, output_tokens: 1 });
+  const tail = toUsage({ output_tokens: 9 });
+  assert.deepEqual(mergeUsage(head, tail), {
+    prompt_tokens: 45,
+    completion_tokens: 9,
+    total_tokens: 54,
+    cached_tokens: 40,
+  });
 });
