@@ -58,6 +58,18 @@ export function positiveNumber() {
   });
 }
 
+/** Finite number, zero or more (a price); an absent value is a missing required key. */
+export function nonNegativeNumber() {
+  return z.unknown().transform((input, ctx): number => {
+    if (input === undefined) return reject(ctx, input, "missing required key");
+    const value = numeric(input);
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      return reject(ctx, input, `expected a number, got ${describeValue(input)}`);
+    }
+    return value >= 0 ? value : reject(ctx, input, "must not be negative");
+  });
+}
+
 /** `true`/`false`, also as the strings "true"/"false". */
 export function boolean() {
   return z.unknown().transform((input, ctx): boolean => {

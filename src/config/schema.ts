@@ -12,6 +12,7 @@ import {
   httpUrl,
   integer,
   name,
+  nonNegativeNumber,
   positiveNumber,
   size,
 } from "./fields.ts";
@@ -20,6 +21,7 @@ import { PROVIDER_PRESETS, PROVIDER_TYPES } from "./presets.ts";
 import type {
   AliasConfig,
   LoggingConfig,
+  ModelPrice,
   ModelsConfig,
   ProviderConfig,
   RoutingConfig,
@@ -240,12 +242,24 @@ function stars(text: string): number {
   return text.split("*").length - 1;
 }
 
+/** `price:` of a static model, in USD per million tokens; `cached_input` defaults to `input`. */
+const priceSchema = z.preprocess(
+  absentIfNull,
+  z.strictObject({
+    input: nonNegativeNumber(),
+    output: nonNegativeNumber(),
+    cached_input: z.preprocess(absentIfNull, nonNegativeNumber().optional())
+      .transform((v) => v ?? null),
+  }).transform((raw): ModelPrice => raw).nullable().prefault(null),
+);
+
 const staticModelSchema = z.preprocess(
   (v) => typeof v === "string" ? { name: v } : v,
   z.strictObject({
     name: z.string().min(1),
     allowed_groups: z.array(z.string().min(1)).nullable().prefault(null),
     max_output_tokens: integer(1, MAX_INT, "must be at least 1").nullable().prefault(null),
+    price: priceSchema,
   }),
 );
 

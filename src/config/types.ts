@@ -66,6 +66,14 @@ export interface ModelsConfig {
   fetch_timeout_ms: number;
 }
 
+/** A model's prices in USD per million tokens. */
+export interface ModelPrice {
+  input: number;
+  output: number;
+  /** Input tokens read from the provider's prompt cache; null: they cost `input`. */
+  cached_input: number | null;
+}
+
 /** One entry of a provider's static `models:` list. */
 export interface StaticModelConfig {
   name: string;
@@ -73,6 +81,8 @@ export interface StaticModelConfig {
   allowed_groups: string[] | null;
   /** The model's output limit: a translated Messages request's `max_tokens` is lowered to it. */
   max_output_tokens: number | null;
+  /** Overrides the built-in price of this model at this provider (`src/core/pricing.ts`). */
+  price: ModelPrice | null;
 }
 
 /** One `providers[]` entry. */

@@ -24,7 +24,12 @@ Deno.test("the original design's auth and ratelimit sections load as written", a
     testgroup: { requests: 5, tokens: null, window_ms: 60_000 },
   });
   assert.deepEqual(config.providers[0]!.models, [
-    { name: "gpt-4", allowed_groups: ["testgroup", "premium-users"], max_output_tokens: null },
+    {
+      name: "gpt-4",
+      allowed_groups: ["testgroup", "premium-users"],
+      max_output_tokens: null,
+      price: null,
+    },
   ]);
   assert.equal(config.providers[0]!.target_url, "https://api.openai.com");
 });

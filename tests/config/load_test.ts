@@ -121,8 +121,8 @@ Deno.test("provider fields get defaults and are normalised", async () => {
     max_retries: 2,
     headers: { "X-Team": "search" },
     models: [
-      { name: "llama-3", allowed_groups: null, max_output_tokens: null },
-      { name: "qwen", allowed_groups: null, max_output_tokens: null },
+      { name: "llama-3", allowed_groups: null, max_output_tokens: null, price: null },
+      { name: "qwen", allowed_groups: null, max_output_tokens: null, price: null },
     ],
   });
 });
