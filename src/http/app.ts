@@ -46,6 +46,11 @@ export function buildApp(engine: Engine, options: AppOptions): Handler {
           "gateway.middleware": name,
           "error.message": String(err),
         }),
+      onUnknownPrice: (provider, model) =>
+        logger.warn("no price for model; its answers have no cost", {
+          "gateway.provider": provider,
+          "gateway.model": model,
+        }),
     },
   });
   const open = pathsOf(table, (r) => r.open === true);

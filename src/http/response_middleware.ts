@@ -1,6 +1,7 @@
 import type { AttemptRecord } from "../core/errors.ts";
 import type { Outcome } from "../core/executor.ts";
 import { concatBytes } from "../core/json.ts";
+import { costOf, type CostOptions } from "../core/pricing.ts";
 import { mergeUsage, type Usage, usageFromTail } from "../core/usage.ts";
 import type { Context } from "./context.ts";
 
@@ -19,6 +20,8 @@ export interface Completion {
   duration_ms: number;
   bytes: number;
   usage: Usage | null;
+  /** What the usage cost at the serving model's price, in USD; null without usage or price. */
+  cost_usd: number | null;
   provider: string;
   model: string;
   /** Failed attempts before the answer (the fallback path). */
@@ -48,36 +51,64 @@ export function completionOf(
   ctx: Context,
   outcome: Outcome,
   ttfbMs: number,
+  options: CostOptions = {},
 ): Promise<Completion> {
-  const base = {
+  if (outcome.kind !== "stream") {
+    return Promise.resolve(bufferedCompletion(ctx, outcome, ttfbMs, options));
+  }
+  return outcome.summary.then((s) => {
+    const usage = mergeUsage(s.headUsage, usageFromTail(s.tail));
+    return {
+      status: outcome.status,
+      stream: true,
+      outcome: s.end.kind === "done" ? "complete" : s.end.kind,
+      ttfb_ms: ttfbMs,
+      duration_ms: performance.now() - ctx.startedAt,
+      bytes: s.bytes,
+      usage,
+      cost_usd: costOfUsage(outcome, usage, options),
+      provider: outcome.target.provider.name,
+      model: outcome.target.model,
+      attempts: outcome.attempts,
+      body: s.body === undefined ? undefined : concatBytes(s.body),
+    };
+  });
+}
+
+/**
+ * The completion of a buffered answer (complete or rejected), known before its response is built:
+ * its body is all there.
+ */
+export function bufferedCompletion(
+  ctx: Context,
+  outcome: Exclude<Outcome, { kind: "stream" }>,
+  ttfbMs: number,
+  options: CostOptions = {},
+): Completion {
+  const bytes = outcome.kind === "complete" ? outcome.body : new TextEncoder().encode(outcome.body);
+  const usage = outcome.kind === "complete"
+    ? usageFromTail(bytes.subarray(Math.max(0, bytes.byteLength - TAIL_BYTES)))
+    : null;
+  return {
     status: outcome.status,
-    stream: outcome.kind === "stream",
+    stream: false,
+    outcome: "complete",
     ttfb_ms: ttfbMs,
+    duration_ms: performance.now() - ctx.startedAt,
+    bytes: bytes.byteLength,
+    usage,
+    cost_usd: costOfUsage(outcome, usage, options),
     provider: outcome.target.provider.name,
     model: outcome.target.model,
     attempts: outcome.attempts,
-  };
-  if (outcome.kind === "stream") {
-    return outcome.summary.then((s) => ({
-      ...base,
-      outcome: s.end.kind === "done" ? "complete" : s.end.kind,
-      duration_ms: performance.now() - ctx.startedAt,
-      bytes: s.bytes,
-      usage: mergeUsage(s.headUsage, usageFromTail(s.tail)),
-      body: s.body === undefined ? undefined : concatBytes(s.body),
-    }));
-  }
-  const bytes = outcome.kind === "complete" ? outcome.body : new TextEncoder().encode(outcome.body);
-  return Promise.resolve({
-    ...base,
-    outcome: "complete",
-    duration_ms: performance.now() - ctx.startedAt,
-    bytes: bytes.byteLength,
-    usage: outcome.kind === "complete"
-      ? usageFromTail(bytes.subarray(Math.max(0, bytes.byteLength - TAIL_BYTES)))
-      : null,
     body: bytes,
-  });
+  };
+}
+
+function costOfUsage(outcome: Outcome, usage: Usage | null, options: CostOptions): number | null {
+  return usage === null
+    ? null
+    : costOf(outcome.target.provider.config, outcome.target.model, usage, options);
 }
 
 /** Calls every middleware's hooks for one response; a throwing hook is reported, not propagated. */

@@ -48,6 +48,10 @@ function fields(
     out["gateway.usage.prompt_tokens"] = done.usage.prompt_tokens;
     out["gateway.usage.completion_tokens"] = done.usage.completion_tokens;
     out["gateway.usage.total_tokens"] = done.usage.total_tokens;
+    if (done.usage.cached_tokens !== undefined) {
+      out["gateway.usage.cached_tokens"] = done.usage.cached_tokens;
+    }
   }
+  if (done.cost_usd !== null) out["gateway.cost_usd"] = done.cost_usd;
   return out;
 }

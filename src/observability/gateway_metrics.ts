@@ -18,7 +18,7 @@ export interface RequestRecord {
   /** The model at that provider. */
   model: string | undefined;
   /** A proxied answer's facts, once its body has been sent. */
-  answer?: { stream: boolean; ttfb_ms: number; usage: Usage | null };
+  answer?: { stream: boolean; ttfb_ms: number; usage: Usage | null; cost_usd: number | null };
 }
 
 /** The gateway's metrics, and the hooks that feed them. */
@@ -28,7 +28,7 @@ export interface GatewayMetrics {
   requestStarted(): void;
   /**
    * A request's response is done: requests by route/provider/model/status, durations, and for
-   * proxied answers tokens and time to first token.
+   * proxied answers tokens, cost and time to first token.
    */
   requestEnded(record: RequestRecord): void;
   /** Executor observers: upstream attempts, retries, fallbacks. */
@@ -94,6 +94,11 @@ export function createGatewayMetrics(
     "llm_gateway_tokens_total",
     "Tokens reported by providers, by kind (prompt, completion).",
     ["provider", "model", "kind"],
+  );
+  const cost = registry.counter(
+    "llm_gateway_cost_usd_total",
+    "Cost in USD of the answers whose model has a price (see docs/configuration.md).",
+    ["provider", "model"],
   );
   const circuit = registry.gauge(
     "llm_gateway_circuit_state",
@@ -180,6 +185,7 @@ export function createGatewayMetrics(
       tokens.inc({ provider: p, model: m, kind: "prompt" }, answer.usage.prompt_tokens);
       tokens.inc({ provider: p, model: m, kind: "completion" }, answer.usage.completion_tokens);
     }
+    if (answer.cost_usd !== null) cost.inc({ provider: p, model: m }, answer.cost_usd);
   }
 
   return metrics;

@@ -11,11 +11,13 @@ import { chatStreamEnd } from "../../dialects/chat/stream_end.ts";
 import { IdleWatch } from "../../core/idle_watch.ts";
 import { servingTargets } from "../../core/router.ts";
 import { type Endpoint, servesNatively } from "../../core/provider.ts";
+import { type CostOptions, formatUsd } from "../../core/pricing.ts";
 import { estimateInputTokens } from "../../dialects/messages/count_tokens.ts";
 import { readJsonBody } from "../body.ts";
 import { REQUEST_ID_HEADER } from "../entry.ts";
 import type { Context, Handler } from "../context.ts";
 import {
+  bufferedCompletion,
   completionOf,
   type ResponseMiddleware,
   runResponseMiddleware,
@@ -28,6 +30,8 @@ export const SERVED_BY_PROVIDER = "x-gateway-provider";
 export const SERVED_BY_MODEL = "x-gateway-model";
 /** How many attempts the request took, the serving one included. */
 export const ATTEMPTS = "x-gateway-attempts";
+/** What a non-streamed answer cost in USD (absent when its usage or its model's price is unknown). */
+export const COST_USD = "x-gateway-cost-usd";
 
 /** Options for `proxyHandler`. */
 export interface ProxyOptions {
@@ -35,6 +39,8 @@ export interface ProxyOptions {
   responseMiddleware: readonly ResponseMiddleware[];
   /** Where a failing response middleware is reported. */
   onHookError: (name: string, err: unknown) => void;
+  /** Where a served model without a price is reported (once per provider and model). */
+  onUnknownPrice: (provider: string, model: string) => void;
 }
 
 /** One handler for chat, completions and embeddings: parse once, plan, execute, relay. */
@@ -46,6 +52,7 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
     maxDepth: engine.config.server.max_json_depth,
   };
   const keepBody = options.responseMiddleware.some((mw) => mw.wantsBody === true);
+  const costs: CostOptions = { onUnknownPrice: options.onUnknownPrice };
   const messages = endpoint === "messages";
   return async function proxy(ctx: Context): Promise<Response> {
     const body = await readJsonBody(ctx.request, limit, bodyOptions);
@@ -85,15 +92,30 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
         outcome.contentType = "application/json";
       }
     }
-    const completion = completionOf(ctx, outcome, performance.now() - ctx.startedAt);
-    ctx.completion = completion;
+    const cost = complete(ctx, outcome, costs);
+    const completion = ctx.completion!;
     ctx.tokenBudget?.settle(outcome, completion);
-    const res = respond(ctx, outcome);
+    const res = respond(ctx, outcome, cost);
     if (options.responseMiddleware.length > 0) {
       runResponseMiddleware(ctx, res, completion, options.responseMiddleware, options.onHookError);
     }
     return res;
   };
+}
+
+/**
+ * Sets `ctx.completion` and returns a buffered answer's cost, which is known before its response
+ * is built; a stream's is known at its end (null here).
+ */
+function complete(ctx: Context, outcome: Outcome, costs: CostOptions): number | null {
+  const ttfbMs = performance.now() - ctx.startedAt;
+  if (outcome.kind === "stream") {
+    ctx.completion = completionOf(ctx, outcome, ttfbMs, costs);
+    return null;
+  }
+  const done = bufferedCompletion(ctx, outcome, ttfbMs, costs);
+  ctx.completion = Promise.resolve(done);
+  return done.cost_usd;
 }
 
 /** Header on a token count the gateway estimated rather than asked a provider for. */
@@ -139,7 +161,7 @@ const STREAM_NO_BUFFERING: [string, string] = ["x-accel-buffering", "no"];
 /** A header value of printable ASCII; anything else (a Unicode model name) is percent-encoded. */
 const PLAIN_HEADER = /^[\x20-\x7e]*$/;
 
-function respond(ctx: Context, outcome: Outcome): Response {
+function respond(ctx: Context, outcome: Outcome, cost: number | null): Response {
   const headers = servedHeaders(
     ctx,
     outcome.contentType,
@@ -148,6 +170,7 @@ function respond(ctx: Context, outcome: Outcome): Response {
     outcome.attempts.length + 1,
     outcome.kind === "stream",
   );
+  if (cost !== null) headers.push([COST_USD, formatUsd(cost)]);
   return served(ctx, outcome, new Response(outcome.body, { status: outcome.status, headers }));
 }
 
