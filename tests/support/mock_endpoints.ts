@@ -1,5 +1,5 @@
 // What each POST endpoint of the mock upstream answers for an "ok" or "stream" scenario.
-import type { Scenario } from "./mock_upstream.ts";
+import type { MockUsage, Scenario } from "./mock_upstream.ts";
 import {
   type ChatAnswer,
   chatCompletionBody,
@@ -17,6 +17,8 @@ import {
   textCompletionBody,
   textStreamEvents,
   unixNow,
+  type Usage,
+  usageOf,
 } from "./mock_openai_wire.ts";
 
 /** A scenario that produces an answer (as opposed to an error or a hang). */
@@ -127,6 +129,16 @@ function chatAnswer(
   return { kind: "text", pieces: piecesOf(scenario, name) };
 }
 
+/** A scenario's usage in OpenAI's shape. */
+function reportedUsage(usage: MockUsage): Usage {
+  return {
+    ...usageOf(usage.prompt, usage.completion),
+    ...(usage.cached === undefined
+      ? {}
+      : { prompt_tokens_details: { cached_tokens: usage.cached } }),
+  };
+}
+
 const chat: Endpoint = {
   validate(body) {
     const problem = checkModel(body);
@@ -144,10 +156,11 @@ const chat: Endpoint = {
     const meta = metaOf(body, "chatcmpl-");
     const answer = chatAnswer(body, scenario, name);
     const promptTokens = countTokens(chatPromptText(body));
+    const reported = scenario.usage && reportedUsage(scenario.usage);
     if (!isStreamRequest(body)) {
-      return jsonPlan(chatCompletionBody(meta, answer, promptTokens), scenario);
+      return jsonPlan(chatCompletionBody(meta, answer, promptTokens, reported), scenario);
     }
-    const options = { includeUsage: includesUsage(body), promptTokens };
+    const options = { includeUsage: includesUsage(body), promptTokens, usage: reported };
     return streamPlan(chatStreamEvents(meta, answer, options), scenario);
   },
 };

@@ -5,6 +5,8 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** The cached part of `prompt_tokens`, when the prompt cache was hit. */
+  prompt_tokens_details?: { cached_tokens: number };
 }
 
 /** The fields every completion object and chunk of one response shares. */
@@ -95,6 +97,7 @@ export function chatCompletionBody(
   meta: ResponseMeta,
   answer: ChatAnswer,
   promptTokens: number,
+  reported?: Usage,
 ): Record<string, unknown> {
   const message = answer.kind === "text"
     ? { role: "assistant", content: answer.pieces.join(""), refusal: null }
@@ -119,7 +122,7 @@ export function chatCompletionBody(
       logprobs: null,
       finish_reason: answer.kind === "text" ? "stop" : "tool_calls",
     }],
-    usage: usageOf(promptTokens, countTokens(answerText(answer))),
+    usage: reported ?? usageOf(promptTokens, countTokens(answerText(answer))),
     system_fingerprint: null,
   };
 }
@@ -156,7 +159,7 @@ function chatDeltas(answer: ChatAnswer): Record<string, unknown>[] {
 export function chatStreamEvents(
   meta: ResponseMeta,
   answer: ChatAnswer,
-  options: { includeUsage: boolean; promptTokens: number },
+  options: { includeUsage: boolean; promptTokens: number; usage?: Usage },
 ): StreamEvents {
   // With include_usage, OpenAI sends `usage: null` on every chunk but the last.
   const tail = options.includeUsage ? { usage: null } : {};
@@ -172,7 +175,8 @@ export function chatStreamEvents(
   const events = chatDeltas(answer).map((delta) => chunk(delta, null));
   events.push(chunk({}, answer.kind === "text" ? "stop" : "tool_calls"));
   if (options.includeUsage) {
-    const usage = usageOf(options.promptTokens, countTokens(answerText(answer)));
+    const usage = options.usage ??
+      usageOf(options.promptTokens, countTokens(answerText(answer)));
     events.push(sseEvent({
       id: meta.id,
       object: "chat.completion.chunk",

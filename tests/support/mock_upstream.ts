@@ -31,6 +31,8 @@ export type Scenario =
     content?: string;
     delayMs?: number;
     toolCall?: { name: string; arguments: string };
+    /** Chat: the usage reported instead of the counted one. */
+    usage?: MockUsage;
   }
   /** Answer with an OpenAI-shaped error (or `rawBody` verbatim). */
   | {
@@ -57,7 +59,16 @@ export type Scenario =
     hangAfter?: number;
     /** Sent as the stream's content type (OpenAI's own is "text/event-stream; charset=utf-8"). */
     contentType?: string;
+    /** Chat: the usage reported (when the request asks for it) instead of the counted one. */
+    usage?: MockUsage;
   };
+
+/** Token counts a scenario reports; `cached` goes in `prompt_tokens_details.cached_tokens`. */
+export interface MockUsage {
+  prompt: number;
+  completion: number;
+  cached?: number;
+}
 
 /** A running mock upstream. */
 export interface MockUpstream {
