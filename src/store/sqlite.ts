@@ -1,0 +1,339 @@
+/**
+ * The embedded store: one SQLite file through Deno's built-in `node:sqlite` (no native add-on).
+ * WAL mode, so readers never wait for the writer; statements are prepared once at open.
+ *
+ * `node:sqlite` is synchronous: a call holds the event loop for its duration. The store's calls
+ * are small (a batch insert of a few hundred records, an indexed sum), and usage reaches it
+ * through the batching writer, never from a request.
+ */
+
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { dirname } from "node:path";
+import {
+  budgetOf,
+  jsonObject,
+  limitRule,
+  newKey,
+  normalizeHash,
+  patchedKey,
+  sortRows,
+  stringList,
+} from "./records.ts";
+import { MIGRATIONS_TABLE, SQLITE_MIGRATIONS } from "./schema.ts";
+import { hourOf, spendIncrements } from "./spend.ts";
+import {
+  type NewVirtualKey,
+  type SpendQuery,
+  type Store,
+  StoreConflictError,
+  type StoreOptions,
+  type UsageDimension,
+  type UsageQuery,
+  type UsageRecord,
+  type UsageRow,
+  type VirtualKey,
+  type VirtualKeyPatch,
+} from "./store.ts";
+
+/** How long a statement waits for another process's write lock before failing. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+type Row = Record<string, unknown>;
+
+const KEY_COLUMNS = `id, name, key_hash, models, groups, budget_usd, budget_period, rate_limit,
+  expires_at, metadata, created_at, revoked_at`;
+
+const SUMMARY_SOURCES: Record<UsageDimension, string> = {
+  key: "usage.key_name",
+  user: "usage.user_name",
+  model: "usage.model",
+  provider: "usage.provider",
+  group: "g.value",
+};
+
+/**
+ * Opens (creating it and its folder when missing) the SQLite store at `path` and brings its
+ * schema up to date. Throws when the file cannot be opened or written.
+ */
+export function openSqliteStore(path: string, options: StoreOptions = {}): Store {
+  if (path !== ":memory:") Deno.mkdirSync(dirname(path), { recursive: true });
+  const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    // WAL needs no lock held by another connection; busy_timeout (above) waits one out.
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    migrate(db, options.now ?? Date.now);
+    return new SqliteStore(db, options.now ?? Date.now);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** Applies the migrations the file lacks, inside one write transaction taken up front. */
+function migrate(db: DatabaseSync, now: () => number): void {
+  transaction(db, () => {
+    db.exec(MIGRATIONS_TABLE.sqlite);
+    const row = db.prepare("SELECT coalesce(max(version), 0) AS v FROM schema_migrations").get();
+    const applied = Number(row?.v ?? 0);
+    const record = db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
+    SQLITE_MIGRATIONS.forEach((sql, index) => {
+      const version = index + 1;
+      if (version <= applied) return;
+      db.exec(sql);
+      record.run(version, now());
+    });
+  });
+}
+
+/**
+ * Runs `fn` in a transaction that holds the write lock from its start (`BEGIN IMMEDIATE`), so
+ * two processes never both read and then both write.
+ */
+function transaction<T>(db: DatabaseSync, fn: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const result = fn();
+    db.exec("COMMIT");
+    return result;
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+class SqliteStore implements Store {
+  readonly engine = "sqlite";
+  readonly #db: DatabaseSync;
+  readonly #now: () => number;
+  readonly #sql: ReturnType<typeof prepareAll>;
+
+  constructor(db: DatabaseSync, now: () => number) {
+    this.#db = db;
+    this.#now = now;
+    this.#sql = prepareAll(db);
+  }
+
+  createKey(input: NewVirtualKey): Promise<VirtualKey> {
+    return run(() => {
+      const key = newKey(input, crypto.randomUUID(), this.#now());
+      transaction(this.#db, () => {
+        this.#sql.insertKey.run(...keyValues(key));
+        this.#sql.bumpKeys.run();
+      });
+      return key;
+    });
+  }
+
+  listKeys(): Promise<VirtualKey[]> {
+    return run(() => this.#sql.listKeys.all().map(keyFromRow));
+  }
+
+  getKeyByHash(hash: string): Promise<VirtualKey | null> {
+    return run(() => {
+      const row = this.#sql.keyByHash.get(normalizeHash(hash));
+      return row === undefined ? null : keyFromRow(row);
+    });
+  }
+
+  updateKey(id: string, patch: VirtualKeyPatch): Promise<VirtualKey | null> {
+    return run(() =>
+      transaction(this.#db, () => {
+        const row = this.#sql.keyById.get(id);
+        if (row === undefined) return null;
+        const key = patchedKey(keyFromRow(row), patch);
+        this.#sql.updateKey.run(...editableValues(key), id);
+        this.#sql.bumpKeys.run();
+        return key;
+      })
+    );
+  }
+
+  revokeKey(id: string): Promise<VirtualKey | null> {
+    return run(() =>
+      transaction(this.#db, () => {
+        if (this.#sql.revokeKey.run(this.#now(), id).changes > 0) this.#sql.bumpKeys.run();
+        const row = this.#sql.keyById.get(id);
+        return row === undefined ? null : keyFromRow(row);
+      })
+    );
+  }
+
+  keysVersion(): Promise<number> {
+    return run(() => Number(this.#sql.keysVersion.get()?.version ?? 0));
+  }
+
+  insertUsage(records: readonly UsageRecord[]): Promise<void> {
+    return run(() => {
+      if (records.length === 0) return;
+      transaction(this.#db, () => {
+        for (const r of records) this.#sql.insertUsage.run(...usageValues(r));
+        for (const s of spendIncrements(records)) {
+          this.#sql.addSpend.run(s.scope, s.id, s.hour, s.cost_usd);
+        }
+      });
+    });
+  }
+
+  usageSummary(query: UsageQuery): Promise<UsageRow[]> {
+    return run(() =>
+      sortRows(this.#sql.summary[query.groupBy].all(query.from, query.to).map(usageRowFromRow))
+    );
+  }
+
+  spend(query: SpendQuery): Promise<number> {
+    return run(() => {
+      const row = this.#sql.spend.get(query.scope, query.id, hourOf(query.since));
+      return Number(row?.cost_usd ?? 0);
+    });
+  }
+
+  close(): Promise<void> {
+    return run(() => {
+      if (this.#db.isOpen) this.#db.close();
+    });
+  }
+}
+
+function prepareAll(db: DatabaseSync) {
+  const summary = {} as Record<UsageDimension, StatementSync>;
+  for (const [dimension, source] of Object.entries(SUMMARY_SOURCES)) {
+    const from = dimension === "group" ? "usage, json_each(usage.group_names) AS g" : "usage";
+    summary[dimension as UsageDimension] = db.prepare(
+      `SELECT ${source} AS value, count(*) AS requests,
+        coalesce(sum(usage.input_tokens), 0) AS input_tokens,
+        coalesce(sum(usage.output_tokens), 0) AS output_tokens,
+        coalesce(sum(usage.cost_usd), 0) AS cost_usd
+      FROM ${from} WHERE usage.time >= ? AND usage.time < ? GROUP BY ${source}`,
+    );
+  }
+  return {
+    insertKey: db.prepare(
+      `INSERT INTO virtual_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    updateKey: db.prepare(
+      `UPDATE virtual_keys SET name = ?, models = ?, groups = ?, budget_usd = ?, budget_period = ?,
+        rate_limit = ?, expires_at = ?, metadata = ? WHERE id = ?`,
+    ),
+    revokeKey: db.prepare(
+      "UPDATE virtual_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+    ),
+    keyById: db.prepare(`SELECT ${KEY_COLUMNS} FROM virtual_keys WHERE id = ?`),
+    keyByHash: db.prepare(`SELECT ${KEY_COLUMNS} FROM virtual_keys WHERE key_hash = ?`),
+    listKeys: db.prepare(`SELECT ${KEY_COLUMNS} FROM virtual_keys ORDER BY created_at, id`),
+    bumpKeys: db.prepare("UPDATE key_changes SET version = version + 1 WHERE id = 1"),
+    keysVersion: db.prepare("SELECT version FROM key_changes WHERE id = 1"),
+    insertUsage: db.prepare(
+      `INSERT INTO usage (time, request_id, key_id, key_name, user_name, group_names, endpoint,
+        requested_model, provider, model, status, attempts, input_tokens, output_tokens,
+        cached_tokens, cost_usd, latency_ms, ttfb_ms, stream)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    addSpend: db.prepare(
+      `INSERT INTO spend (scope, id, hour, cost_usd) VALUES (?, ?, ?, ?)
+      ON CONFLICT (scope, id, hour) DO UPDATE SET cost_usd = cost_usd + excluded.cost_usd`,
+    ),
+    spend: db.prepare(
+      `SELECT coalesce(sum(cost_usd), 0) AS cost_usd FROM spend
+      WHERE scope = ? AND id = ? AND hour >= ?`,
+    ),
+    summary,
+  };
+}
+
+/**
+ * Runs a synchronous call as the interface's promise: a throw becomes a rejection, and a unique
+ * constraint on a key becomes a `StoreConflictError`.
+ */
+function run<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(conflictOf(error) ?? error);
+  }
+}
+
+function conflictOf(error: unknown): StoreConflictError | undefined {
+  const message = error instanceof Error ? error.message : "";
+  if (!message.includes("UNIQUE constraint failed")) return undefined;
+  if (message.includes("virtual_keys.name")) {
+    return new StoreConflictError("name", { cause: error });
+  }
+  if (message.includes("virtual_keys.key_hash")) {
+    return new StoreConflictError("key_hash", { cause: error });
+  }
+  return undefined;
+}
+
+function keyValues(key: VirtualKey): SQLInputValue[] {
+  const [name, ...rest] = editableValues(key);
+  return [key.id, name!, key.key_hash, ...rest, key.created_at, key.revoked_at];
+}
+
+/** The columns `updateKey` may change, in `UPDATE` order. */
+function editableValues(key: VirtualKey): SQLInputValue[] {
+  return [
+    key.name,
+    key.models === null ? null : JSON.stringify(key.models),
+    JSON.stringify(key.groups),
+    key.budget?.usd ?? null,
+    key.budget?.period ?? null,
+    key.rate_limit === null ? null : JSON.stringify(key.rate_limit),
+    key.expires_at,
+    JSON.stringify(key.metadata),
+  ];
+}
+
+function usageValues(r: UsageRecord): SQLInputValue[] {
+  return [
+    r.time,
+    r.request_id,
+    r.key_id,
+    r.key_name,
+    r.user,
+    JSON.stringify(r.groups),
+    r.endpoint,
+    r.requested_model,
+    r.provider,
+    r.model,
+    r.status,
+    r.attempts,
+    r.input_tokens,
+    r.output_tokens,
+    r.cached_tokens,
+    r.cost_usd,
+    r.latency_ms,
+    r.ttfb_ms,
+    r.stream ? 1 : 0,
+  ];
+}
+
+function keyFromRow(row: Row): VirtualKey {
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    key_hash: String(row.key_hash),
+    models: row.models === null ? null : stringList(JSON.parse(String(row.models))),
+    groups: stringList(JSON.parse(String(row.groups))),
+    budget: budgetOf(row.budget_usd, row.budget_period),
+    rate_limit: row.rate_limit === null ? null : limitRule(JSON.parse(String(row.rate_limit))),
+    expires_at: nullableNumber(row.expires_at),
+    metadata: jsonObject(JSON.parse(String(row.metadata))),
+    created_at: Number(row.created_at),
+    revoked_at: nullableNumber(row.revoked_at),
+  };
+}
+
+function usageRowFromRow(row: Row): UsageRow {
+  return {
+    value: row.value === null || row.value === undefined ? null : String(row.value),
+    requests: Number(row.requests),
+    input_tokens: Number(row.input_tokens),
+    output_tokens: Number(row.output_tokens),
+    cost_usd: Number(row.cost_usd),
+  };
+}
+
+function nullableNumber(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
