@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { openPostgresStore } from "../../src/store/postgres.ts";
+import { SCHEMA_VERSION } from "../../src/store/schema.ts";
+import { createUsageWriter } from "../../src/store/writer.ts";
+import { postgresTest, startPostgres, type TestPostgres } from "../support/postgres_server.ts";
+import { waitFor } from "../support/wait_for.ts";
+import { storeContract, usage } from "./contract.ts";
+
+/** Runs `body` against a fresh cluster, always removing it. */
+async function withPostgres(body: (pg: TestPostgres) => Promise<void>): Promise<void> {
+  const pg = await startPostgres();
+  try {
+    await body(pg);
+  } finally {
+    await pg.destroy();
+  }
+}
+
+// One cluster for the shared cases (initdb takes a while); each case gets its own database.
+postgresTest("postgres store", (t) =>
+  withPostgres(async (pg) => {
+    let n = 0;
+    for (const { name, fn } of storeContract) {
+      const url = await pg.createDatabase(`contract_${n++}`);
+      await t.step(name, () => fn({ open: (options) => openPostgresStore(url, options) }));
+    }
+  }));
+
+postgresTest(
+  "postgres stores migrating one new database at once all open; schema once",
+  () =>
+    withPostgres(async (pg) => {
+      const url = await pg.createDatabase("race");
+      const stores = await Promise.all([0, 1, 2, 3].map(() => openPostgresStore(url)));
+      try {
+        assert.equal(
+          await pg.psql("race", "SELECT string_agg(version::text, ',') FROM schema_migrations"),
+          [...Array(SCHEMA_VERSION).keys()].map((i) => i + 1).join(","),
+        );
+        assert.equal(await pg.psql("race", "SELECT count(*) FROM key_changes"), "1");
+        for (const store of stores) assert.equal(await store.keysVersion(), 0);
+      } finally {
+        await Promise.all(stores.map((store) => store.close()));
+      }
+    }),
+);
+
+postgresTest(
+  "usage writer keeps records while postgres is down and writes them all after",
+  () =>
+    withPostgres(async (pg) => {
+      const url = await pg.createDatabase("outage");
+      const store = await openPostgresStore(url);
+      const errors: string[] = [];
+      const writer = createUsageWriter(store, {
+        batchSize: 200,
+        flushIntervalMs: 20,
+        retryBaseMs: 50,
+        retryMaxMs: 200,
+        log: { info: () => {}, warn: () => {}, error: (message) => errors.push(message) },
+      });
+      let sent = 0;
+      const load = async (n: number) => {
+        for (let i = 0; i < n; i++) {
+          writer.enqueue(usage({ request_id: `req-${sent++}`, key_id: "k", cost_usd: 0.002 }));
+          if (i % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      };
+      try {
+        await load(1_500);
+        await pg.stop();
+        await load(3_000);
+        await waitFor(() => writer.stats().failures >= 2, { timeoutMs: 10_000 });
+        await pg.restart();
+        await load(1_500);
+        await waitFor(() => writer.stats().pending === 0, { timeoutMs: 20_000 });
+        assert.deepEqual(writer.stats(), { written: 6_000, dropped: 0, pending: 0, failures: 0 });
+        assert.equal(
+          await pg.psql("outage", "SELECT count(*), count(DISTINCT request_id) FROM usage"),
+          "6000|6000",
+        );
+        const spent = await store.spend({ scope: "key", id: "k", since: 0 });
+        assert.ok(Math.abs(spent - 12) < 1e-9, `spend ${spent}`);
+        assert.deepEqual(errors, [
+          "usage store write failed; records wait in the queue and are retried",
+        ]);
+      } finally {
+        await writer.close({ timeoutMs: 1_000 });
+        await store.close();
+      }
+    }),
+);
+
+postgresTest("opening a postgres store on a server that is not there rejects", async () => {
+  const pg = await startPostgres();
+  const url = pg.url();
+  await pg.destroy();
+  await assert.rejects(openPostgresStore(url));
+});
