@@ -26,6 +26,7 @@ import type {
   ProviderConfig,
   RoutingConfig,
   ServerConfig,
+  StorageConfig,
   StrategyConfig,
 } from "./types.ts";
 
@@ -73,6 +74,40 @@ const serverSchema = z.preprocess(
     max_connections: raw.max_connections,
     tls: raw.tls,
   })).prefault({}),
+);
+
+/** `postgres://` or `postgresql://` with a host; never echoed back, as it may hold a password. */
+function isPostgresUrl(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return (url.protocol === "postgres:" || url.protocol === "postgresql:") && url.hostname !== "";
+}
+
+/** An empty value (what an unset `${VAR:-}` leaves) means "not given". */
+const optionalText = z.string().transform((text) => text.trim() === "" ? null : text.trim())
+  .optional();
+
+const storageSchema = z.preprocess(
+  absentIfNull,
+  z.strictObject({
+    path: optionalText,
+    url: optionalText,
+  }).superRefine((raw, ctx) => {
+    if ((raw.url ?? null) !== null && !isPostgresUrl(raw.url!)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["url"],
+        message: 'expected a Postgres URL such as "postgres://user:password@host:5432/gateway"',
+      });
+    }
+    if ((raw.url ?? null) !== null && (raw.path ?? null) !== null) {
+      ctx.addIssue({
+        code: "custom",
+        message: "give path (an SQLite file) or url (a Postgres server), not both",
+      });
+    }
+  }).transform((raw): StorageConfig => ({ path: raw.path ?? null, url: raw.url ?? null }))
+    .nullable().prefault(null),
 );
 
 const loggingSchema = z.preprocess(
@@ -337,6 +372,7 @@ const providerSchema = z.strictObject({
 export const gatewayConfigSchema = z.strictObject({
   auth: authSchema,
   ratelimit: rateLimitSchema,
+  storage: storageSchema,
   server: serverSchema,
   logging: loggingSchema,
   routing: routingSchema,

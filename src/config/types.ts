@@ -214,10 +214,20 @@ export interface RateLimitConfig {
   group_policy: "strictest" | "most_generous";
 }
 
+/** `storage:` section: where virtual keys, usage and spend are kept. */
+export interface StorageConfig {
+  /** SQLite file; null means the default (`./data/gateway.db`) unless `url` is set. */
+  path: string | null;
+  /** Postgres URL (`postgres://user:password@host:5432/db`); null for SQLite. */
+  url: string | null;
+}
+
 /** The whole validated configuration. */
 export interface GatewayConfig {
   auth: AuthConfig;
   ratelimit: RateLimitConfig;
+  /** Null without a `storage:` block: the default SQLite file, if it can be written. */
+  storage: StorageConfig | null;
   server: ServerConfig;
   logging: LoggingConfig;
   routing: RoutingConfig;

@@ -84,6 +84,7 @@ Deno.test("an empty file and a comments-only file load as all defaults", async (
     strategies: [],
     aliases: [],
     providers: [],
+    storage: null,
   };
   assert.deepEqual(await parseConfig("", { filename: "config.yaml", env: {} }), expected);
   assert.deepEqual(await parseLines(["# nothing here", "  # still nothing"]), expected);
@@ -272,4 +273,5 @@ Deno.test("config.example.yaml, which documents every option, loads", async () =
   assert.deepEqual(config.strategies.map((s) => s.name), ["main_models", "smart", "balanced"]);
   const types = new Set(config.providers.map((p) => p.type));
   for (const type of ["openai", "anthropic", "gemini", "azure", "groq"]) assert.ok(types.has(type));
+  assert.deepEqual(config.storage, { path: "./data/gateway.db", url: null });
 });

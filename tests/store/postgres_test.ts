@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { openStore } from "../../src/store/open.ts";
 import { openPostgresStore } from "../../src/store/postgres.ts";
 import { SCHEMA_VERSION } from "../../src/store/schema.ts";
 import { createUsageWriter } from "../../src/store/writer.ts";
@@ -91,9 +92,21 @@ postgresTest(
     }),
 );
 
-postgresTest("opening a postgres store on a server that is not there rejects", async () => {
+postgresTest("openStore with a Postgres URL opens it; a server not there is an error", async () => {
   const pg = await startPostgres();
-  const url = pg.url();
-  await pg.destroy();
-  await assert.rejects(openPostgresStore(url));
+  const url = pg.url().replace("gateway@", "gateway:s3cret@");
+  try {
+    const opened = await openStore({ path: null, url });
+    assert.ok(opened.store !== null);
+    assert.equal(opened.store.engine, "postgres");
+    assert.equal(opened.location, url.replace("s3cret", "***"));
+    await opened.store.close();
+  } finally {
+    await pg.destroy();
+  }
+  await assert.rejects(openStore({ path: null, url }), (error: Error) => {
+    assert.match(error.message, /^storage\.url: cannot open the Postgres store at postgres:/);
+    assert.doesNotMatch(error.message, /s3cret/);
+    return true;
+  });
 });
