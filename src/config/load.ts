@@ -5,7 +5,6 @@
  */
 
 import { DEFAULT_PROVIDER_TYPES, PROVIDER_PRESETS } from "./presets.ts";
-// @ts-types="yaml-package"
 import { LineCounter, parseDocument, type YAMLError } from "yaml";
 import { crossCheck } from "./checks.ts";
 import { ConfigError, type ConfigIssue, type PathSegment, type PendingIssue } from "./errors.ts";

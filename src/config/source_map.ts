@@ -2,7 +2,6 @@
  * Maps a config path back to the line of the YAML source it came from.
  */
 
-// @ts-types="yaml-package"
 import { type Document, isAlias, isMap, isNode, isScalar, isSeq, type LineCounter } from "yaml";
 import { type ConfigIssue, formatPath, type PendingIssue } from "./errors.ts";
 

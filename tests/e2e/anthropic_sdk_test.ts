@@ -1,7 +1,7 @@
 // The official `openai` SDK against the real gateway fronting a mock Anthropic API (and an
 // OpenAI mock behind it in a chain): an OpenAI client must not tell that Claude answered.
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import { OpenAI } from "../support/openai.ts";
 import { startGateway, type TestGateway } from "../support/gateway.ts";
 import {
   type AnthropicScenario,

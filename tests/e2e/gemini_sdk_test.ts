@@ -1,7 +1,7 @@
 // The official `openai` SDK against the real gateway, which fronts a mock Gemini API (type
 // gemini) on a real socket: an OpenAI client cannot tell that Gemini answers.
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import { OpenAI } from "../support/openai.ts";
 import { providerYaml, startGateway, type TestGateway } from "../support/gateway.ts";
 import {
   DEFAULT_TEXT,

@@ -1,8 +1,7 @@
 // The official `openai` SDK against the real gateway, which fronts two mock upstreams on real
 // sockets: what a user of the SDK sees, end to end.
 import assert from "node:assert/strict";
-import OpenAI from "openai";
-import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
+import { type ChatCompletionCreateParamsNonStreaming, OpenAI } from "../support/openai.ts";
 import { providerYaml, startGateway, type TestGateway } from "../support/gateway.ts";
 import { embeddingVector } from "../support/mock_openai_wire.ts";
 import { type MockUpstream, type Scenario, startMockUpstream } from "../support/mock_upstream.ts";

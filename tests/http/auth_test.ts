@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import { OpenAI } from "../support/openai.ts";
 import { providerYaml } from "../support/gateway.ts";
 import { chat, FAST_ROUTING, post, posts, readError, withGateway } from "./harness.ts";
 import { sdkClient } from "../support/sdk.ts";

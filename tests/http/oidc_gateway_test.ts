@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import OpenAI from "openai";
+import { OpenAI } from "../support/openai.ts";
 import { startIssuer } from "../support/jwks_server.ts";
 import { providerYaml } from "../support/gateway.ts";
 import { withGateway } from "./harness.ts";

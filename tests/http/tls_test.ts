@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { startGateway } from "../support/gateway.ts";
 import { startMockUpstream } from "../support/mock_upstream.ts";
 import { sdkClient } from "../support/sdk.ts";
-import OpenAI from "openai";
+import { OpenAI } from "../support/openai.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { hasCommand, makeCertificate } from "../support/test_certificate.ts";
 

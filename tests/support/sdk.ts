@@ -1,6 +1,6 @@
 // The official openai SDK pointed at a gateway under test, and reading what mocks received.
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import { OpenAI } from "./openai.ts";
 
 /** An SDK client for the gateway at `url`; retries off so tests see each answer. */
 export function sdkClient(url: string, apiKey = "client-key"): OpenAI {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import { OpenAI } from "../../support/openai.ts";
 import { startGateway, type TestGateway } from "../../support/gateway.ts";
 import { sdkClient } from "../../support/sdk.ts";
 
