@@ -56,23 +56,21 @@ providers:
   return path;
 }
 
-/** The `--v8-flags=...` argument of `deno task start`, read from deno.json. */
-export function shippedV8Flags(): string {
-  const tasks = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)).tasks;
-  const flags = /--v8-flags=\S+/.exec(String(tasks?.start ?? ""));
-  if (flags === null) throw new Error("deno.json's start task has no --v8-flags");
-  return flags[0];
-}
-
-/** The command line that runs the gateway as `deno task start` does. */
+/**
+ * The command line of `deno task start`, read from deno.json, so that the bench runs the gateway
+ * with whatever permissions and flags the task gives it. A `$(cat FILE)` in the task (the V8
+ * flags, from `v8_flags`) is replaced by the file's content, as the task's shell does.
+ */
 export function gatewayArgv(config: string, port: number): string[] {
+  const task = String(JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)).tasks?.start ?? "")
+    .replace(/\$\(cat (\S+)\)/g, (_, file: string) => Deno.readTextFileSync(ROOT + file).trim());
+  const words = task.split(/\s+/).filter((word) => word !== "");
+  if (words[0] !== "deno" || words.at(-1) !== "main.ts") {
+    throw new Error(`deno.json's start task is not "deno ... main.ts": ${task}`);
+  }
   return [
     Deno.execPath(),
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    shippedV8Flags(),
+    ...words.slice(1, -1),
     `${ROOT}main.ts`,
     "--config",
     config,

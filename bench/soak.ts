@@ -29,10 +29,9 @@ export interface SoakResult {
   runs: SoakRun[];
   /**
    * The last run's `after` over the first run's RSS at rest, the higher of its `before` and
-   * `after`: growth from run to run. (The quiet gateway collects its old generation's growth
-   * only once it passes `IDLE_GC_GROWTH_BYTES`, 16 MB, so a run may end at the level it started
-   * from or below it; against a first run that ended below, a last one back at the starting
-   * level looked like growth.)
+   * `after`: growth from run to run. (V8 gives memory back when its memory reducer runs, not
+   * after every run, so a run may end at the level it started from or below it; against a first
+   * run that ended below, a last one back at the starting level looked like growth.)
    */
   growth_ratio: number | null;
 }

@@ -10,7 +10,6 @@ import type { Provider } from "../core/provider.ts";
 import { createProvider as registryProvider } from "../providers/registry.ts";
 import { buildApp } from "./app.ts";
 import type { Handler } from "./context.ts";
-import type { RequestObserver } from "./entry.ts";
 import type { ResponseMiddleware } from "./response_middleware.ts";
 import type { Stores } from "./stores.ts";
 
@@ -28,8 +27,6 @@ export interface SharedServerState {
   responseMiddleware?: readonly ResponseMiddleware[];
   /** Fires when the shutdown grace period ends: in-flight upstream work stops. */
   shutdown: AbortSignal;
-  /** Sees every request, across generations (absent when V8's gc is not exposed). */
-  idle?: RequestObserver;
   /** The rate limiter and OIDC verifier, handed from generation to generation. */
   stores: Stores;
 }
@@ -99,7 +96,7 @@ export function buildGeneration(
     info: { version: shared.version, startedAt: shared.startedAt, generation: id },
     responseMiddleware: shared.responseMiddleware ?? [],
     stores,
-    observers: shared.idle ? [drain, shared.idle] : [drain],
+    observers: [drain],
   });
 
   return {

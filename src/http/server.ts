@@ -8,7 +8,6 @@ import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus.ts";
 import type { Provider } from "../core/provider.ts";
 import type { Context } from "./context.ts";
 import { buildGeneration, type Generation } from "./generation.ts";
-import { exposedGc, IdleCollector } from "./idle_gc.ts";
 import { Stores } from "./stores.ts";
 import type { ResponseMiddleware } from "./response_middleware.ts";
 import {
@@ -65,16 +64,6 @@ export async function startServer(
   const shutdownController = new AbortController();
   let current: Generation;
   const metrics = createGatewayMetrics(() => current.engine, { version: options.version });
-  const gc = exposedGc();
-  const idle = gc === undefined ? undefined : new IdleCollector({
-    gc,
-    onCollect: ({ beforeBytes, afterBytes, ms }) =>
-      logger.debug("idle: heap collected", {
-        "gateway.heap.before_bytes": beforeBytes,
-        "gateway.heap.after_bytes": afterBytes,
-        "event.duration": Math.round(ms * 1e6),
-      }),
-  });
   const shared = {
     logger,
     version: options.version,
@@ -88,7 +77,6 @@ export async function startServer(
     executor: options.executor,
     responseMiddleware: options.responseMiddleware,
     shutdown: shutdownController.signal,
-    idle,
     stores: new Stores(),
   };
   current = buildGeneration(config, { id: 1, shared });
@@ -183,7 +171,6 @@ export async function startServer(
       }, current.config.server.shutdown_timeout_ms);
       await graceful;
       clearTimeout(timer);
-      idle?.close();
       await current.retire();
       await logger.flush();
       ended.resolve();

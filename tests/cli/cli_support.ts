@@ -8,14 +8,6 @@ export const MAIN_TS: string = fileURLToPath(new URL("../../main.ts", import.met
 /** Absolute path of the project root (deno.json's folder). */
 export const PROJECT_ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
 
-/** The `--v8-flags=...` argument of one of deno.json's tasks (`start`, `compile`), as written there. */
-export async function taskV8Flags(task: string): Promise<string> {
-  const command = String(JSON.parse(await Deno.readTextFile(DENO_JSON)).tasks?.[task] ?? "");
-  const flags = /--v8-flags=\S+/.exec(command);
-  if (flags === null) throw new Error(`deno.json's ${task} task sets no --v8-flags`);
-  return flags[0];
-}
-
 /** Absolute path of a file under tests/testdata/. */
 export function testdata(path: string): string {
   return fileURLToPath(new URL(`../testdata/${path}`, import.meta.url));

@@ -1,6 +1,6 @@
 // The command line as a user runs it: `deno run main.ts ...` in a directory of their choosing.
 import assert from "node:assert/strict";
-import { runCli, startCli, testdata, withTempDir } from "./cli_support.ts";
+import { cleanEnv, DENO_JSON, runCli, startCli, testdata, withTempDir } from "./cli_support.ts";
 
 const ORIGINAL_YAML = testdata("config/original.yaml");
 const TYPO_YAML = testdata("cli/typo.yaml");
@@ -13,6 +13,23 @@ Deno.test("cli --help prints the usage and exits 0", () =>
     assert.match(result.stdout, /--config PATH/);
     assert.match(result.stdout, /--check/);
   }));
+
+Deno.test("deno task start runs the gateway, with the V8 flags from v8_flags", async () => {
+  // The task reads its --v8-flags with `$(cat v8_flags)`: a missing file or a flag V8 refuses
+  // would stop it before main.ts runs.
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", "--config", DENO_JSON, "start", "--check", "--config", ORIGINAL_YAML],
+    env: cleanEnv({ OPENAI_API_KEY: "sk-task" }),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 0, stderr);
+  assert.match(new TextDecoder().decode(output.stdout), /configuration OK/);
+  assert.doesNotMatch(stderr, /V8|flag/i);
+});
 
 Deno.test("cli --check accepts a valid config and reports its 2 providers", () =>
   withTempDir(async (cwd) => {

@@ -1,14 +1,6 @@
 // `deno task compile` produces a standalone binary that behaves like `deno run main.ts`.
 import assert from "node:assert/strict";
-import {
-  DENO_JSON,
-  MAIN_TS,
-  PROJECT_ROOT,
-  runCli,
-  taskV8Flags,
-  testdata,
-  withTempDir,
-} from "./cli_support.ts";
+import { DENO_JSON, MAIN_TS, PROJECT_ROOT, runCli, testdata, withTempDir } from "./cli_support.ts";
 
 const COMPILE_TIMEOUT_MS = 120_000;
 /** `deno compile` was fetching its runtime (denort) when it failed... */
@@ -30,7 +22,7 @@ async function compile(output: string): Promise<{ ok: boolean; stderr: string }>
       "--allow-net",
       "--allow-env",
       "--allow-read",
-      await taskV8Flags("compile"),
+      `--v8-flags=${(await Deno.readTextFile(`${PROJECT_ROOT}v8_flags`)).trim()}`,
       "--config",
       DENO_JSON,
       "--output",
