@@ -1,3 +1,5 @@
+import type { Budget } from "../store/store.ts";
+
 /** Who is calling: a gateway key or a verified token's subject. */
 export interface Caller {
   /** Key name or token subject; used for rate limits and logs. Never a secret. */
@@ -6,6 +8,10 @@ export interface Caller {
   groups: readonly string[];
   /** Models this caller may use at most (`provider/model`, `provider/*`, strategy names); null = no narrowing. */
   models: readonly string[] | null;
+  /** A key's id in the store's spend (a virtual key's id); absent: the key is known by `name`. */
+  keyId?: string;
+  /** What a key may spend; absent or null for no key budget (group and user budgets still apply). */
+  budget?: Budget | null;
 }
 
 /** Credentials were missing or invalid; the message is safe to show (never contains the credential). */

@@ -1,11 +1,19 @@
 /**
- * Schemas for the access-control sections: `auth:` (gateway keys, OIDC) and `ratelimit:`.
+ * Schemas for the access-control sections: `auth:` (gateway keys, OIDC), `ratelimit:` and
+ * `budgets:`.
  */
 
 import { z } from "zod";
 import { loadKeyHasher } from "../auth/key_hash.ts";
-import { absentIfNull, boolean, duration, httpUrl, integer } from "./fields.ts";
-import type { AuthConfig, GatewayKeyConfig, LimitRule, RateLimitConfig } from "./types.ts";
+import { type Budget, BUDGET_PERIODS } from "../store/store.ts";
+import { absentIfNull, boolean, duration, httpUrl, integer, nonNegativeNumber } from "./fields.ts";
+import type {
+  AuthConfig,
+  BudgetsConfig,
+  GatewayKeyConfig,
+  LimitRule,
+  RateLimitConfig,
+} from "./types.ts";
 
 const MAX_INT = Number.MAX_SAFE_INTEGER;
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
@@ -28,12 +36,19 @@ const stringList = z.preprocess(
   z.array(z.string().min(1)),
 );
 
+/** `{usd: 25, period: month}`: US dollars per rolling 1, 7 or 30 days or per calendar month. */
+const budgetSchema = z.strictObject({
+  usd: nonNegativeNumber(),
+  period: z.enum(BUDGET_PERIODS),
+}).transform((raw): Budget => ({ usd: raw.usd, period: raw.period }));
+
 const keySchema = z.strictObject({
   name: z.string().min(1),
   key: z.string().optional(),
   key_sha256: z.string().optional(),
   groups: stringList.prefault([]),
   models: stringList.optional(),
+  budget: z.preprocess(absentIfNull, budgetSchema.optional()),
 }).superRefine((raw, ctx) => {
   const given = (raw.key !== undefined ? 1 : 0) + (raw.key_sha256 !== undefined ? 1 : 0);
   if (given !== 1) {
@@ -59,6 +74,7 @@ const keySchema = z.strictObject({
   sha256: raw.key_sha256?.toLowerCase() ?? (await loadKeyHasher())(raw.key ?? "").toHex(),
   groups: raw.groups,
   models: raw.models ?? null,
+  budget: raw.budget ?? null,
 }));
 
 /** `auth:` */
@@ -184,3 +200,15 @@ export const rateLimitSchema = z.preprocess(
 function stripName(rule: LimitRule & { name?: string }): LimitRule {
   return { requests: rule.requests, tokens: rule.tokens, window_ms: rule.window_ms };
 }
+
+/** `budgets:` */
+export const budgetsSchema = z.preprocess(
+  absentIfNull,
+  z.strictObject({
+    groups: z.preprocess(absentIfNull, z.record(z.string(), budgetSchema).prefault({})),
+    per_user: z.preprocess(absentIfNull, budgetSchema.optional()),
+  }).transform((raw): BudgetsConfig => ({
+    groups: raw.groups,
+    per_user: raw.per_user ?? null,
+  })).prefault({}),
+);

@@ -16,7 +16,7 @@ import {
   positiveNumber,
   size,
 } from "./fields.ts";
-import { authSchema, rateLimitSchema } from "./access_schema.ts";
+import { authSchema, budgetsSchema, rateLimitSchema } from "./access_schema.ts";
 import { PROVIDER_PRESETS, PROVIDER_TYPES } from "./presets.ts";
 import type {
   AliasConfig,
@@ -372,6 +372,7 @@ const providerSchema = z.strictObject({
 export const gatewayConfigSchema = z.strictObject({
   auth: authSchema,
   ratelimit: rateLimitSchema,
+  budgets: budgetsSchema,
   storage: storageSchema,
   server: serverSchema,
   logging: loggingSchema,

@@ -3,6 +3,8 @@
  * Durations are milliseconds, defaults are filled in, `${VAR}` references are resolved.
  */
 
+import type { Budget } from "../store/store.ts";
+
 /** Log levels, least to most severe. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -161,6 +163,8 @@ export interface GatewayKeyConfig {
   groups: string[];
   /** When set, the only models (`provider/model`, `provider/*`, or a strategy) this key may use. */
   models: string[] | null;
+  /** What this key may spend per period; null for no limit. */
+  budget: Budget | null;
 }
 
 /** OIDC/JWT verification settings (`auth.issuer` and friends). */
@@ -214,6 +218,14 @@ export interface RateLimitConfig {
   group_policy: "strictest" | "most_generous";
 }
 
+/** `budgets:` section: spend limits that are not a key's own (those are on `auth.keys[]`). */
+export interface BudgetsConfig {
+  /** Group name -> the budget all its members share. */
+  groups: Record<string, Budget>;
+  /** The budget of each token subject (a JWT caller), each counted apart; null for none. */
+  per_user: Budget | null;
+}
+
 /** `storage:` section: where virtual keys, usage and spend are kept. */
 export interface StorageConfig {
   /** SQLite file; null means the default (`./data/gateway.db`) unless `url` is set. */
@@ -226,6 +238,7 @@ export interface StorageConfig {
 export interface GatewayConfig {
   auth: AuthConfig;
   ratelimit: RateLimitConfig;
+  budgets: BudgetsConfig;
   /** Null without a `storage:` block: the default SQLite file, if it can be written. */
   storage: StorageConfig | null;
   server: ServerConfig;

@@ -61,6 +61,7 @@ function messageFor(issue: z.core.$ZodRawIssue): string | undefined {
     case "too_small":
       return issue.minimum === 1 ? "must not be empty" : `must be at least ${issue.minimum}`;
     case "invalid_value":
+      if (issue.input === undefined) return MISSING;
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, got ${
         describeValue(issue.input)
       }`;

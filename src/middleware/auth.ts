@@ -19,7 +19,13 @@ export function authenticate(
 ): Middleware {
   const keys = config.keys.map((k) => ({
     hash: Uint8Array.fromHex(k.sha256),
-    caller: { name: k.name, kind: "key", groups: k.groups, models: k.models } satisfies Caller,
+    caller: {
+      name: k.name,
+      kind: "key",
+      groups: k.groups,
+      models: k.models,
+      budget: k.budget,
+    } satisfies Caller,
   }));
   const hasher = config.enabled && keys.length > 0 ? loadKeyHasher() : null;
 

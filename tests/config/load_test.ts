@@ -58,6 +58,7 @@ Deno.test("an empty file and a comments-only file load as all defaults", async (
       groups: {},
       group_policy: "strictest",
     },
+    budgets: { groups: {}, per_user: null },
     server: {
       host: "127.0.0.1",
       port: 8080,
