@@ -13,6 +13,17 @@ export interface WriterLog {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * Told which records are waiting and which have reached the store: budget checks add the cost of
+ * the former to the spend they read (`SpendCache`).
+ */
+export interface UsageTracker {
+  /** A record was queued. */
+  queued(record: UsageRecord): void;
+  /** These records (the objects given to `enqueue`) are in the store now. */
+  written(records: readonly UsageRecord[]): void;
+}
+
 /** Options for `createUsageWriter`. */
 export interface UsageWriterOptions {
   /** Records held at most, waiting and in flight together (default 10,000). */
@@ -31,6 +42,7 @@ export interface UsageWriterOptions {
    */
   writeTimeoutMs?: number;
   log?: WriterLog;
+  track?: UsageTracker;
 }
 
 /** Counters for /metrics. */
@@ -80,7 +92,7 @@ export function createUsageWriter(
   if (!(batchSize >= 1 && maxQueue >= batchSize)) {
     throw new RangeError("usage writer: needs 1 <= batchSize <= maxQueue");
   }
-  const log = options.log;
+  const { log, track } = options;
   let queue: UsageRecord[] = [];
   /** The batch being written, kept whole across retries. */
   let batch: UsageRecord[] = [];
@@ -146,6 +158,7 @@ export function createUsageWriter(
       return false;
     }
     written += batch.length;
+    track?.written(batch);
     batch = [];
     if (failures > 0) {
       log?.info("usage store writes again", {
@@ -181,6 +194,7 @@ export function createUsageWriter(
     enqueue(record) {
       if (closed || pending() >= maxQueue) return drop();
       queue.push(record);
+      track?.queued(record);
       // While writes fail the retry timer decides; a write in progress schedules what follows.
       if (failures > 0 || writing !== null) return;
       if (queue.length >= batchSize) schedule(0);
