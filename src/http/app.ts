@@ -2,10 +2,12 @@ import type { OidcVerifier } from "../auth/oidc.ts";
 import type { Engine } from "../core/engine.ts";
 import { accessLog } from "../middleware/access_log.ts";
 import { authenticate } from "../middleware/auth.ts";
+import { budgetCheck } from "../middleware/budget.ts";
 import { rateLimit } from "../middleware/rate_limit.ts";
 import type { GatewayMetrics } from "../observability/gateway_metrics.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { RateLimiter } from "../ratelimit/limiter.ts";
+import type { SpendCache } from "../store/spend_cache.ts";
 import type { Handler, Middleware } from "./context.ts";
 import { entry, type RequestObserver } from "./entry.ts";
 import type { InfoFacts } from "./handlers/info.ts";
@@ -25,13 +27,15 @@ export interface AppOptions {
   responseMiddleware: readonly ResponseMiddleware[];
   /** The stores the middleware uses (see `Stores`). */
   stores: { limiter: RateLimiter | null; verifier: OidcVerifier | null };
+  /** The spend budgets are checked against; null without a store (and then without budgets). */
+  spend: SpendCache | null;
   /** Observers after the access log and the metrics (the generation's drain count, say). */
   observers: readonly RequestObserver[];
 }
 
 /**
  * The handler for one configuration: the entry (request id, errors, observers), then the
- * middleware (authentication, rate limits), then the route table.
+ * middleware (authentication, rate limits, budgets), then the route table.
  */
 export function buildApp(engine: Engine, options: AppOptions): Handler {
   const { config } = engine;
@@ -61,6 +65,12 @@ export function buildApp(engine: Engine, options: AppOptions): Handler {
   }
   if (stores.limiter !== null) {
     middleware.push(rateLimit(config.ratelimit, { limiter: stores.limiter, logger, open }));
+  }
+  // With a store, budgets can come with any virtual key, so the check stays in the chain; a
+  // caller without budgets passes it without a read.
+  if (config.auth.enabled && options.spend !== null) {
+    const spending = pathsOf(table, (r) => r.spends === true);
+    middleware.push(budgetCheck(config.budgets, { spend: options.spend, spending }));
   }
   return entry(compose(middleware, router(table)), {
     observers: [

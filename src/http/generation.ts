@@ -2,12 +2,14 @@ import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
 import { createEngine, type Engine } from "../core/engine.ts";
 import { type ExecutionEvents, NO_EVENTS } from "../core/events.ts";
 import type { ExecutorDeps } from "../core/executor.ts";
+import { budgetFields, requireStoreForBudgets } from "../middleware/budget.ts";
 import { attemptLogEvents } from "../observability/attempt_log.ts";
 import type { GatewayMetrics } from "../observability/gateway_metrics.ts";
 import type { Logger } from "../observability/logger.ts";
 import { tracingEvents } from "../observability/tracing.ts";
 import type { Provider } from "../core/provider.ts";
 import { createProvider as registryProvider } from "../providers/registry.ts";
+import type { SpendCache } from "../store/spend_cache.ts";
 import { buildApp } from "./app.ts";
 import type { Handler } from "./context.ts";
 import type { ResponseMiddleware } from "./response_middleware.ts";
@@ -29,6 +31,8 @@ export interface SharedServerState {
   shutdown: AbortSignal;
   /** The rate limiter and OIDC verifier, handed from generation to generation. */
   stores: Stores;
+  /** The spend budgets are checked against; null without a store. */
+  spend: SpendCache | null;
 }
 
 /**
@@ -52,6 +56,10 @@ export function buildGeneration(
 ): Generation {
   const { id, shared } = options;
   const { logger, metrics } = shared;
+  requireStoreForBudgets(config, shared.spend !== null);
+  if (!config.auth.enabled && budgetFields(config).length > 0) {
+    logger.warn("budgets are configured but auth is disabled: with no caller, none applies");
+  }
   const events = combineEvents(
     metrics.events,
     tracingEvents(),
@@ -96,6 +104,7 @@ export function buildGeneration(
     info: { version: shared.version, startedAt: shared.startedAt, generation: id },
     responseMiddleware: shared.responseMiddleware ?? [],
     stores,
+    spend: shared.spend,
     observers: [drain],
   });
 

@@ -25,16 +25,18 @@ export interface Route {
   open?: boolean;
   /** Logged at debug only: probes and scrapes would drown the access log. */
   quiet?: boolean;
+  /** Calls a provider that charges for it: checked against the caller's budgets. */
+  spends?: boolean;
 }
 
 /** The gateway's whole API, in one flat table. */
 export function routes(engine: Engine, deps: RouteDeps): Route[] {
   const proxy = (endpoint: Endpoint) => proxyHandler(engine, endpoint, deps.proxy);
   return [
-    { method: "POST", path: "/v1/chat/completions", handler: proxy("chat") },
-    { method: "POST", path: "/v1/completions", handler: proxy("completions") },
-    { method: "POST", path: "/v1/embeddings", handler: proxy("embeddings") },
-    { method: "POST", path: "/v1/messages", handler: proxy("messages") },
+    { method: "POST", path: "/v1/chat/completions", handler: proxy("chat"), spends: true },
+    { method: "POST", path: "/v1/completions", handler: proxy("completions"), spends: true },
+    { method: "POST", path: "/v1/embeddings", handler: proxy("embeddings"), spends: true },
+    { method: "POST", path: "/v1/messages", handler: proxy("messages"), spends: true },
     { method: "POST", path: "/v1/messages/count_tokens", handler: proxy("count_tokens") },
     { method: "GET", path: "/v1/models", handler: listModelsHandler(engine) },
     { method: "GET", path: "/v1/models/*", handler: getModelHandler(engine) },

@@ -6,6 +6,8 @@ import { createGatewayMetrics } from "../observability/gateway_metrics.ts";
 import type { Logger } from "../observability/logger.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus.ts";
 import type { Provider } from "../core/provider.ts";
+import { SpendCache } from "../store/spend_cache.ts";
+import type { Store } from "../store/store.ts";
 import type { Context } from "./context.ts";
 import { buildGeneration, type Generation } from "./generation.ts";
 import { Stores } from "./stores.ts";
@@ -26,6 +28,11 @@ export interface RunningServer {
   port: number;
   /** The engine serving new requests (it changes on reload). */
   readonly engine: Engine;
+  /**
+   * What budget checks read; null without a store. The usage writer reports its records to it
+   * (`createUsageWriter(store, { track: server.spend })`), so this instance's unwritten spend counts.
+   */
+  spend: SpendCache | null;
   /** 1 at start, +1 per successful reload. */
   readonly generation: number;
   /**
@@ -52,6 +59,8 @@ export interface ServerOptions {
   responseMiddleware?: readonly ResponseMiddleware[];
   /** Start the background model refresh (default true). */
   refreshModels?: boolean;
+  /** The open store (virtual keys, usage, spend); absent or null: none, and so no budgets. */
+  store?: Store | null;
 }
 
 /** Builds the engine and serves it on the configured host and port. */
@@ -78,6 +87,7 @@ export async function startServer(
     responseMiddleware: options.responseMiddleware,
     shutdown: shutdownController.signal,
     stores: new Stores(),
+    spend: options.store ? new SpendCache(options.store, { log: logger }) : null,
   };
   current = buildGeneration(config, { id: 1, shared });
 
@@ -191,6 +201,7 @@ export async function startServer(
     get generation() {
       return current.id;
     },
+    spend: shared.spend,
     reload,
     rejectReload: () => metrics.reload("rejected"),
     shutdown,

@@ -128,12 +128,15 @@ export function rateLimit(
   };
 }
 
-/** One request of a caller with a token budget: its answer's reported tokens are counted. */
-class RequestTokens implements TokenBudget {
-  #count: (tokens: number) => void;
+/**
+ * One request of a caller with a token budget: its answer's reported tokens are counted. Without
+ * `count` it only makes a stream report its usage (a spend budget needs the stream's cost).
+ */
+export class RequestTokens implements TokenBudget {
+  #count: ((tokens: number) => void) | undefined;
   #hideUsage = false;
 
-  constructor(count: (tokens: number) => void) {
+  constructor(count?: (tokens: number) => void) {
     this.#count = count;
   }
 
@@ -145,9 +148,12 @@ class RequestTokens implements TokenBudget {
   }
 
   settle(outcome: Outcome, completion: Promise<Completion>): void {
-    completion.then((done) => {
-      if (done.usage !== null) this.#count(done.usage.total_tokens);
-    });
+    const count = this.#count;
+    if (count !== undefined) {
+      completion.then((done) => {
+        if (done.usage !== null) count(done.usage.total_tokens);
+      });
+    }
     // The client did not ask for the usage chunk: it gets the stream it would have got.
     if (this.#hideUsage && outcome.kind === "stream") outcome.body = stripUsageChunk(outcome.body);
   }

@@ -5,6 +5,7 @@ import type { ExecutorDeps } from "../../src/core/executor.ts";
 import type { ResponseMiddleware } from "../../src/http/response_middleware.ts";
 import { type RunningServer, startServer } from "../../src/http/server.ts";
 import { createLogger } from "../../src/observability/logger.ts";
+import type { Store } from "../../src/store/store.ts";
 
 /** A gateway under test, with the log lines it wrote. */
 export interface TestGateway {
@@ -25,6 +26,8 @@ export interface TestGatewayOptions {
   refreshModels?: boolean;
   executor?: ExecutorDeps;
   responseMiddleware?: readonly ResponseMiddleware[];
+  /** The store the gateway uses (the test opens and closes it). */
+  store?: Store;
 }
 
 /** Parses `yaml` (port forced to 0, host to 127.0.0.1) and starts the gateway on it. */
@@ -47,6 +50,7 @@ export async function startGateway(
     refreshModels: options.refreshModels ?? false,
     executor: options.executor,
     responseMiddleware: options.responseMiddleware,
+    store: options.store,
   });
   const logs: Record<string, unknown>[] = [];
   return {
