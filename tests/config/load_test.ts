@@ -275,4 +275,5 @@ Deno.test("config.example.yaml, which documents every option, loads", async () =
   const types = new Set(config.providers.map((p) => p.type));
   for (const type of ["openai", "anthropic", "gemini", "azure", "groq"]) assert.ok(types.has(type));
   assert.deepEqual(config.storage, { path: "./data/gateway.db", url: null });
+  assert.deepEqual(config.budgets, { groups: {}, per_user: null });
 });
