@@ -1,5 +1,5 @@
 import type { Caller } from "../auth/caller.ts";
-import { ConfigError } from "../config/errors.ts";
+import { ConfigError, formatPath } from "../config/errors.ts";
 import type { BudgetsConfig, GatewayConfig } from "../config/types.ts";
 import { formatUsd } from "../core/pricing.ts";
 import type { Context, Middleware } from "../http/context.ts";
@@ -67,10 +67,10 @@ export function budgetsOf(config: BudgetsConfig, caller: Caller): AppliedBudget[
 /** The config fields that set a budget, e.g. `auth.keys[0].budget`; empty when none does. */
 export function budgetFields(config: GatewayConfig): string[] {
   const fields = config.auth.keys.flatMap((key, i) =>
-    key.budget === null ? [] : [`auth.keys[${i}].budget`]
+    key.budget === null ? [] : [formatPath(["auth", "keys", i, "budget"])]
   );
   for (const group of Object.keys(config.budgets.groups)) {
-    fields.push(`budgets.groups[${JSON.stringify(group)}]`);
+    fields.push(formatPath(["budgets", "groups", group]));
   }
   if (config.budgets.per_user !== null) fields.push("budgets.per_user");
   return fields;
