@@ -8,6 +8,7 @@ import { loadKeyHasher } from "../auth/key_hash.ts";
 import { type Budget, BUDGET_PERIODS } from "../store/store.ts";
 import { absentIfNull, boolean, duration, httpUrl, integer, nonNegativeNumber } from "./fields.ts";
 import type {
+  AdminKeyConfig,
   AuthConfig,
   BudgetsConfig,
   GatewayKeyConfig,
@@ -42,14 +43,11 @@ const budgetSchema = z.strictObject({
   period: z.enum(BUDGET_PERIODS),
 }).transform((raw): Budget => ({ usd: raw.usd, period: raw.period }));
 
-const keySchema = z.strictObject({
-  name: z.string().min(1),
-  key: z.string().optional(),
-  key_sha256: z.string().optional(),
-  groups: stringList.prefault([]),
-  models: stringList.optional(),
-  budget: z.preprocess(absentIfNull, budgetSchema.optional()),
-}).superRefine((raw, ctx) => {
+/** The checks of a key given as itself (`key`) or as its hash (`key_sha256`). */
+function checkSecret(
+  raw: { key?: string; key_sha256?: string },
+  ctx: z.RefinementCtx,
+): void {
   const given = (raw.key !== undefined ? 1 : 0) + (raw.key_sha256 !== undefined ? 1 : 0);
   if (given !== 1) {
     ctx.addIssue({ code: "custom", message: "needs exactly one of key or key_sha256" });
@@ -68,14 +66,73 @@ const keySchema = z.strictObject({
       message: "expected 64 hex characters (sha256sum of the key)",
     });
   }
-}).transform(async (raw): Promise<GatewayKeyConfig> => ({
+}
+
+/** The key's SHA-256, lowercase hex: only the hash stays in memory, so a heap dump shows no key. */
+async function sha256Of(raw: { key?: string; key_sha256?: string }): Promise<string> {
+  return raw.key_sha256?.toLowerCase() ?? (await loadKeyHasher())(raw.key ?? "").toHex();
+}
+
+const keySchema = z.strictObject({
+  name: z.string().min(1),
+  key: z.string().optional(),
+  key_sha256: z.string().optional(),
+  groups: stringList.prefault([]),
+  models: stringList.optional(),
+  budget: z.preprocess(absentIfNull, budgetSchema.optional()),
+}).superRefine(checkSecret).transform(async (raw): Promise<GatewayKeyConfig> => ({
   name: raw.name,
-  // Only the hash stays in memory: a heap dump or a debug print shows no key.
-  sha256: raw.key_sha256?.toLowerCase() ?? (await loadKeyHasher())(raw.key ?? "").toHex(),
+  sha256: await sha256Of(raw),
   groups: raw.groups,
   models: raw.models ?? null,
   budget: raw.budget ?? null,
 }));
+
+const adminKeySchema = z.strictObject({
+  name: z.string().min(1),
+  key: z.string().optional(),
+  key_sha256: z.string().optional(),
+}).superRefine(checkSecret).transform(async (raw): Promise<AdminKeyConfig> => ({
+  name: raw.name,
+  sha256: await sha256Of(raw),
+}));
+
+/** Reports names used twice in one list, and hashes used twice across both lists. */
+function checkDuplicates(
+  raw: {
+    keys: { name: string; sha256: unknown }[];
+    admin_keys: { name: string; sha256: unknown }[];
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const hashes = new Map<string, string>();
+  for (const list of ["keys", "admin_keys"] as const) {
+    const names = new Map<string, number>();
+    raw[list].forEach((key, i) => {
+      const sameName = names.get(key.name);
+      // A key whose own checks failed has no hash; don't report it again as a duplicate.
+      const sameKey = typeof key.sha256 === "string" ? hashes.get(key.sha256) : undefined;
+      if (sameName !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [list, i, "name"],
+          message: `duplicate key name "${key.name}" (first at ${list}[${sameName}])`,
+        });
+      }
+      if (sameKey !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [list, i],
+          message: `same key as ${sameKey}; each caller needs its own key`,
+        });
+      }
+      names.set(key.name, names.get(key.name) ?? i);
+      if (typeof key.sha256 === "string" && !hashes.has(key.sha256)) {
+        hashes.set(key.sha256, `${list}[${i}]`);
+      }
+    });
+  }
+}
 
 /** `auth:` */
 export const authSchema = z.preprocess(
@@ -90,36 +147,20 @@ export const authSchema = z.preprocess(
     groups_claims: stringList.prefault(["groups", "realm_access.roles"]),
     algorithms: stringList.prefault(DEFAULT_JWT_ALGORITHMS),
     keys: z.preprocess(absentIfNull, z.array(keySchema).prefault([])),
+    admin_keys: z.preprocess(absentIfNull, z.array(adminKeySchema).prefault([])),
   }).superRefine((raw, ctx) => {
-    if (raw.enabled && (raw.issuer ?? "") === "" && raw.keys.length === 0) {
+    // With admin keys, the admin API can issue keys: nobody else may be in yet.
+    if (
+      raw.enabled && (raw.issuer ?? "") === "" && raw.keys.length === 0 &&
+      raw.admin_keys.length === 0
+    ) {
       ctx.addIssue({
         code: "custom",
-        message: "auth is enabled but has neither keys nor an issuer: nobody could get in",
+        message:
+          "auth is enabled but has neither keys, admin_keys nor an issuer: nobody could get in",
       });
     }
-    const names = new Map<string, number>();
-    const hashes = new Map<string, number>();
-    raw.keys.forEach((key, i) => {
-      const sameName = names.get(key.name);
-      // A key whose own checks failed has no hash; don't report it again as a duplicate.
-      const sameKey = typeof key.sha256 === "string" ? hashes.get(key.sha256) : undefined;
-      if (sameName !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["keys", i, "name"],
-          message: `duplicate key name "${key.name}" (first at keys[${sameName}])`,
-        });
-      }
-      if (sameKey !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["keys", i],
-          message: `same key as keys[${sameKey}]; each caller needs its own key`,
-        });
-      }
-      names.set(key.name, names.get(key.name) ?? i);
-      if (typeof key.sha256 === "string") hashes.set(key.sha256, hashes.get(key.sha256) ?? i);
-    });
+    checkDuplicates(raw, ctx);
     if (raw.algorithms.length === 0) {
       ctx.addIssue({ code: "custom", path: ["algorithms"], message: "must list at least one" });
     }
@@ -135,6 +176,7 @@ export const authSchema = z.preprocess(
   }).transform((raw): AuthConfig => ({
     enabled: raw.enabled,
     keys: raw.keys,
+    admin_keys: raw.admin_keys,
     oidc: (raw.issuer ?? "") === "" ? null : {
       issuer: raw.issuer!,
       audience: raw.audience ?? null,

@@ -167,6 +167,14 @@ export interface GatewayKeyConfig {
   budget: Budget | null;
 }
 
+/** One key of the admin API (`auth.admin_keys[]`). */
+export interface AdminKeyConfig {
+  /** Who holds it, for the access log. */
+  name: string;
+  /** SHA-256 of the key, lowercase hex (from `key` or `key_sha256`). */
+  sha256: string;
+}
+
 /** OIDC/JWT verification settings (`auth.issuer` and friends). */
 export interface OidcConfig {
   /** Expected `iss`; also where discovery starts (`/.well-known/openid-configuration`). */
@@ -189,6 +197,8 @@ export interface OidcConfig {
 export interface AuthConfig {
   enabled: boolean;
   keys: GatewayKeyConfig[];
+  /** Keys of the admin API (`/admin/*`); none leaves the admin API off. */
+  admin_keys: AdminKeyConfig[];
   /** Null when no issuer is configured (static keys only). */
   oidc: OidcConfig | null;
 }

@@ -94,6 +94,38 @@ Deno.test("bad auth and ratelimit settings are errors naming field and line", as
 
 Deno.test("auth enabled with no way in is an error", async () => {
   assert.deepEqual(await rejectLines(["auth:", "  enabled: true"]), [
-    "auth: auth is enabled but has neither keys nor an issuer: nobody could get in (config.yaml:2)",
+    "auth: auth is enabled but has neither keys, admin_keys nor an issuer: nobody could get in (config.yaml:2)",
   ]);
+});
+
+Deno.test("admin keys are kept as hashes; one key in both lists is an error", async () => {
+  const hash = createHash("sha256").update("admin-0123456789abcdef").digest("hex");
+  const config = await parseLines([
+    "auth:",
+    "  enabled: true",
+    "  admin_keys:",
+    "    - name: ops",
+    '      key: "admin-0123456789abcdef"',
+  ]);
+  assert.deepEqual(config.auth.admin_keys, [{ name: "ops", sha256: hash }]);
+  assert.deepEqual(config.auth.keys, []);
+
+  assert.deepEqual(
+    await rejectLines([
+      "auth:",
+      "  keys:",
+      "    - name: app",
+      '      key: "shared-0123456789abcdef"',
+      "  admin_keys:",
+      "    - name: ops",
+      '      key: "shared-0123456789abcdef"',
+      "    - name: ops",
+      '      key_sha256: "abc"',
+    ]),
+    [
+      "auth.admin_keys[0]: same key as keys[0]; each caller needs its own key (config.yaml:6)",
+      'auth.admin_keys[1].name: duplicate key name "ops" (first at admin_keys[0]) (config.yaml:8)',
+      "auth.admin_keys[1].key_sha256: expected 64 hex characters (sha256sum of the key) (config.yaml:9)",
+    ],
+  );
 });

@@ -46,7 +46,7 @@ Deno.test("the original config file loads unchanged", async () => {
 
 Deno.test("an empty file and a comments-only file load as all defaults", async () => {
   const expected = {
-    auth: { enabled: false, keys: [], oidc: null },
+    auth: { enabled: false, keys: [], admin_keys: [], oidc: null },
     ratelimit: {
       enabled: false,
       backend: "memory",
