@@ -1,3 +1,4 @@
+import type { LimitRule } from "../config/types.ts";
 import type { Budget } from "../store/store.ts";
 
 /** Who is calling: a gateway key or a verified token's subject. */
@@ -10,6 +11,8 @@ export interface Caller {
   models: readonly string[] | null;
   /** A key's id in the store's spend (a virtual key's id); absent: the key is known by `name`. */
   keyId?: string;
+  /** A virtual key's own rate limit, in place of the configured rules; absent or null for those. */
+  rateLimit?: LimitRule | null;
   /** What a key may spend; absent or null for no key budget (group and user budgets still apply). */
   budget?: Budget | null;
 }

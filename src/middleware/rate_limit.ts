@@ -16,10 +16,12 @@ import {
 import { createMemoryLimiter } from "../ratelimit/memory.ts";
 
 /**
- * The limit for a caller: among the rules of its groups, the most restrictive (`strictest`) or the
- * most generous (`most_generous`) by `compareRules`, the first listed group winning a tie; else default.
+ * The limit for a caller: a virtual key's own `rate_limit` when it has one; else, among the rules
+ * of its groups, the most restrictive (`strictest`) or the most generous (`most_generous`) by
+ * `compareRules`, the first listed group winning a tie; else default.
  */
 export function ruleFor(config: RateLimitConfig, caller: Caller | null): LimitRule {
+  if (caller?.rateLimit != null) return caller.rateLimit;
   const sign = config.group_policy === "strictest" ? -1 : 1;
   let chosen: LimitRule | undefined;
   for (const group of caller?.groups ?? []) {
@@ -44,9 +46,14 @@ function compareRules(a: LimitRule, b: LimitRule): number {
   return a.tokens * b.window_ms - b.tokens * a.window_ms;
 }
 
-/** Rate-limit identity: the caller's name, or the client address when auth is off. */
+/**
+ * Rate-limit identity: a virtual key's id (its name may be a config key's too), the caller's
+ * name, or the client address when auth is off.
+ */
 function limitKey(ctx: Context): string {
-  return ctx.caller === null ? `ip:${ctx.remoteAddr}` : `${ctx.caller.kind}:${ctx.caller.name}`;
+  const caller = ctx.caller;
+  if (caller === null) return `ip:${ctx.remoteAddr}`;
+  return caller.keyId !== undefined ? `vkey:${caller.keyId}` : `${caller.kind}:${caller.name}`;
 }
 
 /**
