@@ -9,6 +9,7 @@ import type { GatewayConfig } from "./src/config/types.ts";
 import { watchConfig } from "./src/config/watch.ts";
 import { openFileLimit } from "./src/http/listener.ts";
 import { type RunningServer, startServer } from "./src/http/server.ts";
+import { openGatewayStore } from "./src/http/store_service.ts";
 import { createLogger, type Logger } from "./src/observability/logger.ts";
 
 /** The gateway's version, from deno.json. */
@@ -159,10 +160,20 @@ async function main(args: string[]): Promise<number> {
       { "gateway.providers": loaded.defaults },
     );
   }
+  let store;
+  try {
+    store = await openGatewayStore(config, logger);
+  } catch (err) {
+    // A store the config names explicitly that cannot be opened: the message names the field.
+    console.error(`configuration error:\n${(err as Error).message}`);
+    await logger.flush();
+    return 1;
+  }
   let server;
   try {
-    server = await startServer(config, { logger, version: VERSION });
+    server = await startServer(config, { logger, version: VERSION, store });
   } catch (err) {
+    await store?.close();
     if (err instanceof ConfigError) {
       console.error(`configuration error:\n${err.message}`);
       return 1;
@@ -207,6 +218,7 @@ async function main(args: string[]): Promise<number> {
   await server.finished;
   watcher?.close();
   await server.shutdown();
+  await store?.close();
   return 0;
 }
 

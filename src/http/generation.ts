@@ -14,6 +14,7 @@ import { buildApp } from "./app.ts";
 import type { Handler } from "./context.ts";
 import type { ResponseMiddleware } from "./response_middleware.ts";
 import type { Stores } from "./stores.ts";
+import type { StoreService } from "./store_service.ts";
 
 /** Everything that outlives a configuration: logger, metrics, process facts. */
 export interface SharedServerState {
@@ -33,6 +34,8 @@ export interface SharedServerState {
   stores: Stores;
   /** The spend budgets are checked against; null without a store. */
   spend: SpendCache | null;
+  /** The store's usage writer and virtual keys; null without a store. */
+  store: StoreService | null;
 }
 
 /**
@@ -105,6 +108,7 @@ export function buildGeneration(
     responseMiddleware: shared.responseMiddleware ?? [],
     stores,
     spend: shared.spend,
+    store: shared.store,
     observers: [drain],
   });
 

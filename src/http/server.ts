@@ -8,9 +8,11 @@ import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus.ts";
 import type { Provider } from "../core/provider.ts";
 import { SpendCache } from "../store/spend_cache.ts";
 import type { Store } from "../store/store.ts";
+import type { UsageWriter } from "../store/writer.ts";
 import type { Context } from "./context.ts";
 import { buildGeneration, type Generation } from "./generation.ts";
 import { Stores } from "./stores.ts";
+import { startStoreService, type StoreServiceOptions } from "./store_service.ts";
 import type { ResponseMiddleware } from "./response_middleware.ts";
 import {
   type ConnectionEvent,
@@ -28,6 +30,8 @@ export interface RunningServer {
   port: number;
   /** The engine serving new requests (it changes on reload). */
   readonly engine: Engine;
+  /** The usage writer (its counts), null without a store. */
+  readonly usageWriter: UsageWriter | null;
   /**
    * What budget checks read; null without a store. The usage writer reports its records to it
    * (`createUsageWriter(store, { track: server.spend })`), so this instance's unwritten spend counts.
@@ -59,8 +63,13 @@ export interface ServerOptions {
   responseMiddleware?: readonly ResponseMiddleware[];
   /** Start the background model refresh (default true). */
   refreshModels?: boolean;
-  /** The open store (virtual keys, usage, spend); absent or null: none, and so no budgets. */
+  /**
+   * The store (`openGatewayStore`) for usage records, virtual keys and the admin API; none
+   * without. Opened and closed by the caller: the server writes its queued records at shutdown.
+   */
   store?: Store | null;
+  /** Store tuning: the usage writer's batching and retries, the key poll (tests shorten them). */
+  storeService?: Omit<StoreServiceOptions, "logger">;
 }
 
 /** Builds the engine and serves it on the configured host and port. */
@@ -73,6 +82,17 @@ export async function startServer(
   const shutdownController = new AbortController();
   let current: Generation;
   const metrics = createGatewayMetrics(() => current.engine, { version: options.version });
+  const spend = options.store ? new SpendCache(options.store, { log: logger }) : null;
+  // The writer tells the spend cache what it queued, so budgets count answers not yet written.
+  const store = options.store == null ? null : await startStoreService(options.store, {
+    ...options.storeService,
+    logger,
+    track: spend ?? undefined,
+  });
+  metrics.usageWriter = () => store?.writer.stats() ?? null;
+  if (store !== null && !config.auth.enabled && config.auth.admin_keys.length > 0) {
+    logger.warn("auth is disabled: virtual keys are not checked and every caller is served");
+  }
   const shared = {
     logger,
     version: options.version,
@@ -87,9 +107,15 @@ export async function startServer(
     responseMiddleware: options.responseMiddleware,
     shutdown: shutdownController.signal,
     stores: new Stores(),
-    spend: options.store ? new SpendCache(options.store, { log: logger }) : null,
+    spend,
+    store,
   };
-  current = buildGeneration(config, { id: 1, shared });
+  try {
+    current = buildGeneration(config, { id: 1, shared });
+  } catch (err) {
+    await store?.close();
+    throw err;
+  }
 
   let tls = config.server.tls === null ? undefined : await readTls(config.server.tls);
   const onError = (err: unknown) => {
@@ -130,6 +156,7 @@ export async function startServer(
       : serveWithLimits(config, { tls, onError, handle, logger, onEvent: metrics.connection });
   } catch (err) {
     current.retire();
+    await store?.close();
     throw tls === undefined ? err : tlsError(err);
   }
   metrics.openConnections = () => server.connections;
@@ -151,6 +178,11 @@ export async function startServer(
       next.server.host !== old.config.server.host || next.server.port !== old.config.server.port
     ) {
       logger.warn("server.host and server.port changes take effect after a restart", {
+        "gateway.config.generation": old.id + 1,
+      });
+    }
+    if (JSON.stringify(next.storage) !== JSON.stringify(old.config.storage)) {
+      logger.warn("storage changes take effect after a restart", {
         "gateway.config.generation": old.id + 1,
       });
     }
@@ -182,6 +214,8 @@ export async function startServer(
       await graceful;
       clearTimeout(timer);
       await current.retire();
+      // Every request has ended, so every usage record is queued: written now, or logged as lost.
+      await store?.close();
       await logger.flush();
       ended.resolve();
     })();
@@ -202,6 +236,7 @@ export async function startServer(
       return current.id;
     },
     spend: shared.spend,
+    usageWriter: store?.writer ?? null,
     reload,
     rejectReload: () => metrics.reload("rejected"),
     shutdown,

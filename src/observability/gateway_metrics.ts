@@ -1,6 +1,7 @@
 import type { Engine } from "../core/engine.ts";
 import type { ExecutionEvents } from "../core/events.ts";
 import type { Usage } from "../core/usage.ts";
+import type { UsageWriterStats } from "../store/writer.ts";
 import { Registry } from "./prometheus.ts";
 
 /** Circuit states as gauge values. */
@@ -39,6 +40,8 @@ export interface GatewayMetrics {
   connection(event: string): void;
   /** Where the number of open client connections is read from (set once the server listens). */
   openConnections: () => number;
+  /** Where the usage writer's counts are read from; null without a store. */
+  usageWriter: () => UsageWriterStats | null;
 }
 
 /**
@@ -122,6 +125,21 @@ export function createGatewayMetrics(
     ["event"],
   );
 
+  const usageWritten = registry.counter(
+    "llm_gateway_usage_records_written_total",
+    "Usage records written to the store.",
+  );
+  const usageDropped = registry.counter(
+    "llm_gateway_usage_records_dropped_total",
+    "Usage records dropped: the queue was full while the store was down, or the gateway stopped.",
+  );
+  const usagePending = registry.gauge(
+    "llm_gateway_usage_records_pending",
+    "Usage records queued or being written.",
+  );
+  /** The writer's counts at the last scrape: the counters grow by the difference. */
+  let usageSeen = { written: 0, dropped: 0 };
+
   const metrics: GatewayMetrics = {
     registry,
     requestStarted: () => inflight.inc(),
@@ -152,12 +170,20 @@ export function createGatewayMetrics(
     reload: (result) => reloads.inc({ result }),
     connection: (event) => connectionEvents.inc({ event }),
     openConnections: () => 0,
+    usageWriter: () => null,
   };
 
   registry.beforeCollect(() => {
     const current = engine();
     connections.set({}, metrics.openConnections());
     openStreams.set({}, current.executor.activeStreams);
+    const usage = metrics.usageWriter();
+    if (usage !== null) {
+      usageWritten.inc({}, Math.max(0, usage.written - usageSeen.written));
+      usageDropped.inc({}, Math.max(0, usage.dropped - usageSeen.dropped));
+      usagePending.set({}, usage.pending);
+      usageSeen = { written: usage.written, dropped: usage.dropped };
+    }
     circuit.reset();
     for (const name of current.providers.keys()) {
       circuit.set({ provider: name }, CIRCUIT_VALUE[current.executor.breaker(name).state]);

@@ -43,6 +43,7 @@ function command(args: readonly string[], options: CliOptions, piped: boolean): 
       "--allow-net",
       "--allow-env",
       "--allow-read",
+      "--allow-write=./data",
       "--config",
       DENO_JSON,
       MAIN_TS,

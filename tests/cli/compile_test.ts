@@ -22,6 +22,7 @@ async function compile(output: string): Promise<{ ok: boolean; stderr: string }>
       "--allow-net",
       "--allow-env",
       "--allow-read",
+      "--allow-write=./data",
       `--v8-flags=${(await Deno.readTextFile(`${PROJECT_ROOT}v8_flags`)).trim()}`,
       "--config",
       DENO_JSON,

@@ -3,9 +3,10 @@ import { parseConfig } from "../../src/config/load.ts";
 import type { GatewayConfig } from "../../src/config/types.ts";
 import type { ExecutorDeps } from "../../src/core/executor.ts";
 import type { ResponseMiddleware } from "../../src/http/response_middleware.ts";
-import { type RunningServer, startServer } from "../../src/http/server.ts";
-import { createLogger } from "../../src/observability/logger.ts";
+import { type RunningServer, type ServerOptions, startServer } from "../../src/http/server.ts";
+import { openStore } from "../../src/store/open.ts";
 import type { Store } from "../../src/store/store.ts";
+import { createLogger } from "../../src/observability/logger.ts";
 
 /** A gateway under test, with the log lines it wrote. */
 export interface TestGateway {
@@ -28,6 +29,13 @@ export interface TestGatewayOptions {
   responseMiddleware?: readonly ResponseMiddleware[];
   /** The store the gateway uses (the test opens and closes it). */
   store?: Store;
+  /**
+   * Opens the store the YAML's `storage:` block names instead (closed with the gateway). Without
+   * either a test gateway runs with no store, and never touches `./data`.
+   */
+  openStorage?: boolean;
+  /** Store tuning: the usage writer's batching and retries, the key poll. */
+  storeService?: ServerOptions["storeService"];
 }
 
 /** Parses `yaml` (port forced to 0, host to 127.0.0.1) and starts the gateway on it. */
@@ -44,14 +52,30 @@ export async function startGateway(
       text += chunk;
     },
   });
-  const server = await startServer(config, {
-    logger,
-    version: "test",
-    refreshModels: options.refreshModels ?? false,
-    executor: options.executor,
-    responseMiddleware: options.responseMiddleware,
-    store: options.store,
-  });
+  let store: Store | null = options.store ?? null;
+  let owned = false;
+  if (options.openStorage === true) {
+    if (config.storage === null) throw new Error("openStorage needs a storage: block in the YAML");
+    const opened = await openStore(config.storage);
+    if (opened.store === null) throw new Error(`test store not opened: ${opened.reason}`);
+    store = opened.store;
+    owned = true;
+  }
+  let server: RunningServer;
+  try {
+    server = await startServer(config, {
+      logger,
+      version: "test",
+      refreshModels: options.refreshModels ?? false,
+      executor: options.executor,
+      responseMiddleware: options.responseMiddleware,
+      store,
+      storeService: options.storeService,
+    });
+  } catch (err) {
+    if (owned) await store?.close();
+    throw err;
+  }
   const logs: Record<string, unknown>[] = [];
   return {
     url: server.url,
@@ -64,6 +88,7 @@ export async function startGateway(
     },
     async close() {
       await server.shutdown();
+      if (owned) await store?.close();
       await logger.flush();
       logs.push(...text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l)));
     },
