@@ -1,19 +1,22 @@
 import type { OidcVerifier } from "../auth/oidc.ts";
 import type { Engine } from "../core/engine.ts";
 import { accessLog } from "../middleware/access_log.ts";
-import { authenticate } from "../middleware/auth.ts";
+import { authenticate, createIdentifier } from "../middleware/auth.ts";
 import { budgetCheck } from "../middleware/budget.ts";
+import { usageRecords } from "../middleware/usage_records.ts";
 import { rateLimit } from "../middleware/rate_limit.ts";
 import type { GatewayMetrics } from "../observability/gateway_metrics.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { RateLimiter } from "../ratelimit/limiter.ts";
 import type { SpendCache } from "../store/spend_cache.ts";
-import type { Handler, Middleware } from "./context.ts";
+import type { Context, Handler, Middleware } from "./context.ts";
+import { adminHandlers } from "./handlers/admin.ts";
+import type { StoreService } from "./store_service.ts";
 import { entry, type RequestObserver } from "./entry.ts";
 import type { InfoFacts } from "./handlers/info.ts";
 import { compose } from "./middleware.ts";
 import type { ResponseMiddleware } from "./response_middleware.ts";
-import { pathsOf, router, routes } from "./routes.ts";
+import { ADMIN_PREFIX, pathsOf, router, routes } from "./routes.ts";
 
 /** What the app is built from besides the engine. */
 export interface AppOptions {
@@ -29,6 +32,8 @@ export interface AppOptions {
   stores: { limiter: RateLimiter | null; verifier: OidcVerifier | null };
   /** The spend budgets are checked against; null without a store (and then without budgets). */
   spend: SpendCache | null;
+  /** The store's usage writer and virtual keys; null without a store. */
+  store: StoreService | null;
   /** Observers after the access log and the metrics (the generation's drain count, say). */
   observers: readonly RequestObserver[];
 }
@@ -39,8 +44,16 @@ export interface AppOptions {
  */
 export function buildApp(engine: Engine, options: AppOptions): Handler {
   const { config } = engine;
-  const { logger, stores } = options;
+  const { logger, stores, store } = options;
+  const virtualKeys = store?.keys ?? null;
+  const admin = config.auth.admin_keys.length === 0 ? null : adminHandlers({
+    auth: config.auth,
+    identify: createIdentifier(config.auth, { verifier: stores.verifier, virtualKeys }),
+    store,
+    logger,
+  });
   const table = routes(engine, {
+    admin,
     info: options.info,
     metrics: options.metricsHandler,
     proxy: {
@@ -61,7 +74,9 @@ export function buildApp(engine: Engine, options: AppOptions): Handler {
   const middleware: Middleware[] = [];
   // A middleware that would only call next() is left out: each layer costs a promise per request.
   if (config.auth.enabled) {
-    middleware.push(authenticate(config.auth, { verifier: stores.verifier, open }));
+    middleware.push(
+      authenticate(config.auth, { verifier: stores.verifier, virtualKeys, open }),
+    );
   }
   if (stores.limiter !== null) {
     middleware.push(rateLimit(config.ratelimit, { limiter: stores.limiter, logger, open }));
@@ -72,10 +87,23 @@ export function buildApp(engine: Engine, options: AppOptions): Handler {
     const spending = pathsOf(table, (r) => r.spends === true);
     middleware.push(budgetCheck(config.budgets, { spend: options.spend, spending }));
   }
-  return entry(compose(middleware, router(table)), {
+  const routed = router(table);
+  const chain = compose(middleware, routed);
+  // The admin API checks admin keys itself: gateway credentials and rate limits do not apply.
+  const app = middleware.length === 0 ? chain : function dispatch(ctx: Context) {
+    return ctx.path.startsWith(ADMIN_PREFIX) ? routed(ctx) : chain(ctx);
+  };
+  const usage = store === null ? [] : [
+    usageRecords(store.writer, {
+      paths: pathsOf(table, (r) => r.usage === true),
+      authenticated: config.auth.enabled,
+    }),
+  ];
+  return entry(app, {
     observers: [
       accessLog(logger, pathsOf(table, (r) => r.quiet === true)),
       metricsObserver(options.metrics, pathsOf(table)),
+      ...usage,
       ...options.observers,
     ],
     logger,

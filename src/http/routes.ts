@@ -6,6 +6,7 @@ import { healthHandler, readyHandler } from "./handlers/health.ts";
 import { type InfoFacts, infoHandler } from "./handlers/info.ts";
 import { getModelHandler, listModelsHandler } from "./handlers/models.ts";
 import { proxyHandler, type ProxyOptions } from "./handlers/proxy.ts";
+import type { AdminHandlers } from "./handlers/admin.ts";
 import { errorResponse, errorShapeOf } from "./errors.ts";
 
 /** What the route table needs besides the engine. */
@@ -14,7 +15,15 @@ export interface RouteDeps {
   proxy: ProxyOptions;
   /** `GET /metrics` */
   metrics: Handler;
+  /** The admin API; null leaves it out (its paths answer 404). */
+  admin: AdminHandlers | null;
 }
+
+/**
+ * The admin API's paths start with this. They skip the gateway's authentication and rate limits
+ * (the admin handlers check admin keys themselves), even when the admin API is off.
+ */
+export const ADMIN_PREFIX = "/admin/";
 
 /** One route: method, path (a trailing `*` takes the rest as `params.id`), handler. */
 export interface Route {
@@ -27,17 +36,28 @@ export interface Route {
   quiet?: boolean;
   /** Calls a provider that charges for it: checked against the caller's budgets. */
   spends?: boolean;
+  /** A proxied API call: one usage record per request goes to the store. */
+  usage?: boolean;
 }
 
 /** The gateway's whole API, in one flat table. */
 export function routes(engine: Engine, deps: RouteDeps): Route[] {
   const proxy = (endpoint: Endpoint) => proxyHandler(engine, endpoint, deps.proxy);
+  const admin = deps.admin;
+  // An API call leaves a usage record; one a provider charges for is checked against budgets.
+  const api = (path: string, endpoint: Endpoint, spends = true): Route => ({
+    method: "POST",
+    path,
+    handler: proxy(endpoint),
+    usage: true,
+    spends,
+  });
   return [
-    { method: "POST", path: "/v1/chat/completions", handler: proxy("chat"), spends: true },
-    { method: "POST", path: "/v1/completions", handler: proxy("completions"), spends: true },
-    { method: "POST", path: "/v1/embeddings", handler: proxy("embeddings"), spends: true },
-    { method: "POST", path: "/v1/messages", handler: proxy("messages"), spends: true },
-    { method: "POST", path: "/v1/messages/count_tokens", handler: proxy("count_tokens") },
+    api("/v1/chat/completions", "chat"),
+    api("/v1/completions", "completions"),
+    api("/v1/embeddings", "embeddings"),
+    api("/v1/messages", "messages"),
+    api("/v1/messages/count_tokens", "count_tokens", false),
     { method: "GET", path: "/v1/models", handler: listModelsHandler(engine) },
     { method: "GET", path: "/v1/models/*", handler: getModelHandler(engine) },
     { method: "GET", path: "/v1/info", handler: infoHandler(engine, deps.info), open: true },
@@ -46,6 +66,14 @@ export function routes(engine: Engine, deps: RouteDeps): Route[] {
     { method: "GET", path: "/", handler: healthHandler(), open: true, quiet: true },
     { method: "GET", path: "/ready", handler: readyHandler(engine), open: true, quiet: true },
     { method: "GET", path: "/metrics", handler: deps.metrics, open: true, quiet: true },
+    ...(admin === null ? [] : [
+      { method: "GET", path: "/admin/keys", handler: admin.listKeys },
+      { method: "POST", path: "/admin/keys", handler: admin.createKey },
+      { method: "GET", path: "/admin/keys/*", handler: admin.getKey },
+      { method: "PATCH", path: "/admin/keys/*", handler: admin.updateKey },
+      { method: "DELETE", path: "/admin/keys/*", handler: admin.revokeKey },
+      { method: "GET", path: "/admin/usage", handler: admin.usage },
+    ]),
   ];
 }
 
