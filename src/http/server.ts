@@ -117,7 +117,14 @@ export async function startServer(
     throw err;
   }
 
-  let tls = config.server.tls === null ? undefined : await readTls(config.server.tls);
+  let tls: TlsPem | undefined;
+  try {
+    tls = config.server.tls === null ? undefined : await readTls(config.server.tls);
+  } catch (err) {
+    current.retire();
+    await store?.close();
+    throw err;
+  }
   const onError = (err: unknown) => {
     logger.error("unhandled error", { "error.message": String(err) });
     return new Response(null, { status: 500 });
