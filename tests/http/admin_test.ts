@@ -148,6 +148,7 @@ Deno.test("admin API: a created key works at once, is listed without secrets, an
     assert.equal(refused.status, 401);
     assert.match((await readError(refused)).message, /API key revoked/);
     assert.equal(a.requests.filter((r) => r.method === "POST").length, 2);
+    assert.ok(!(await gw.logText()).includes(body.key), "the log shows the secret");
 
     const again = await admin(gw, "DELETE", `/admin/keys/${body.id}`);
     assert.equal(
