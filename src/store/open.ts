@@ -6,6 +6,7 @@
 import { dirname } from "node:path";
 import type { StorageConfig } from "../config/types.ts";
 import { openSqliteStore } from "./sqlite.ts";
+import { openSqliteWorkerStore } from "./sqlite_worker.ts";
 import type { Store, StoreOptions } from "./store.ts";
 
 /** The SQLite file used when `storage:` names none. */
@@ -37,7 +38,7 @@ export async function openStore(
   const defaultPath = options.defaultPath ?? DEFAULT_STORE_PATH;
   if (config === null) {
     try {
-      return { store: openSqlite(defaultPath, options), location: defaultPath };
+      return { store: await openSqlite(defaultPath, options), location: defaultPath };
     } catch (error) {
       return { store: null, reason: `cannot use ${defaultPath}: ${messageOf(error)}` };
     }
@@ -58,7 +59,7 @@ export async function openStore(
   }
   const path = config.path ?? defaultPath;
   try {
-    return { store: openSqlite(path, options), location: path };
+    return { store: await openSqlite(path, options), location: path };
   } catch (error) {
     const field = config.path === null ? "storage" : "storage.path";
     throw new Error(`${field}: cannot open the SQLite store at ${path}: ${messageOf(error)}`, {
@@ -67,15 +68,19 @@ export async function openStore(
   }
 }
 
-/** Opens an SQLite file, first checking the permissions so Deno never prompts for them. */
-function openSqlite(path: string, options: StoreOptions): Store {
+/**
+ * Opens an SQLite file, first checking the permissions so Deno never prompts for them. The store
+ * runs in a worker, off the event loop, unless a test's clock (`now`) asks for this thread.
+ */
+function openSqlite(path: string, options: StoreOptions): Promise<Store> {
   const folder = dirname(path);
   for (const name of ["read", "write"] as const) {
     if (Deno.permissions.querySync({ name, path: folder }).state !== "granted") {
       throw new Error(`no ${name} permission for ${folder} (run with --allow-${name}=${folder})`);
     }
   }
-  return openSqliteStore(path, options);
+  if (options.now !== undefined) return Promise.resolve(openSqliteStore(path, options));
+  return openSqliteWorkerStore(path);
 }
 
 /** The URL with its password masked, fit for a log line. */

@@ -4,7 +4,8 @@
  *
  * `node:sqlite` is synchronous: a call holds the event loop for its duration. The store's calls
  * are small (a batch insert of a few hundred records, an indexed sum), and usage reaches it
- * through the batching writer, never from a request.
+ * through the batching writer, never from a request; the gateway runs it in a worker all the same
+ * (`sqlite_worker.ts`), since a commit that checkpoints the WAL can take tens of milliseconds.
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";

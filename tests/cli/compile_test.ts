@@ -1,6 +1,14 @@
 // `deno task compile` produces a standalone binary that behaves like `deno run main.ts`.
 import assert from "node:assert/strict";
-import { DENO_JSON, MAIN_TS, PROJECT_ROOT, runCli, testdata, withTempDir } from "./cli_support.ts";
+import {
+  DENO_JSON,
+  MAIN_TS,
+  PROJECT_ROOT,
+  runCli,
+  startCli,
+  testdata,
+  withTempDir,
+} from "./cli_support.ts";
 
 const COMPILE_TIMEOUT_MS = 120_000;
 /** `deno compile` was fetching its runtime (denort) when it failed... */
@@ -24,6 +32,8 @@ async function compile(output: string): Promise<{ ok: boolean; stderr: string }>
       "--allow-read",
       "--allow-write=./data",
       `--v8-flags=${(await Deno.readTextFile(`${PROJECT_ROOT}v8_flags`)).trim()}`,
+      "--include",
+      `${PROJECT_ROOT}src/store/sqlite_worker_entry.ts`,
       "--config",
       DENO_JSON,
       "--output",
@@ -82,4 +92,11 @@ Deno.test("compiled gateway binary prints its usage and checks a config like mai
     assert.equal(check.code, 0, check.stderr);
     assert.match(check.stdout, /configuration OK/);
     assert.match(check.stdout, /\b2 enabled provider\(s\)/);
+
+    // The default store: its worker is part of the binary, and ./data is writable.
+    const served = await startCli(["--port", "0"], { cwd: dir, binary });
+    const stopped = await served.stop("SIGTERM");
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stdout, /"store: sqlite at \.\/data\/gateway\.db"/);
+    assert.ok((await Deno.stat(`${dir}/data/gateway.db`)).isFile);
   }));
