@@ -121,7 +121,8 @@ export async function startServer(
   const port = freePort();
   const output = `${dir}/${name}.log`;
   const proc = spawn(name, argv(port), {
-    cwd: ROOT,
+    // The gateway's default store (./data/gateway.db) is then a fresh file in the run's folder.
+    cwd: name.startsWith("gateway") ? dir : ROOT,
     output,
     raiseFdLimit: true,
     // The gateway is run as shipped: it does not know about the lifeline.

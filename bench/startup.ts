@@ -23,7 +23,9 @@ async function startOnce(kind: "gateway" | "baseline", config: string, upstream:
   const since = performance.now();
   // Spawned directly (no shell in between) with stdout to /dev/null: the log lines are still
   // built and written.
-  const proc = spawn(`${kind}-start`, argv, { cwd: ROOT, output: "null" });
+  // The gateway runs in its config's folder: its default store goes there, not into the checkout.
+  const cwd = kind === "gateway" ? config.slice(0, config.lastIndexOf("/")) : ROOT;
+  const proc = spawn(`${kind}-start`, argv, { cwd, output: "null" });
   const server: Server = { proc, port, url: `http://127.0.0.1:${port}`, output: "/dev/null" };
   try {
     return await untilServing(server, since, `${kind} start-up`);
