@@ -1,17 +1,14 @@
 // Budgets on the real server with a real store: SQLite, and Postgres shared by two instances.
-//
-// Until the server writes a usage record per request itself, `recordUsage` stands in for that:
-// a response middleware that queues each completion's record in a usage writer reporting to the
-// server's spend cache, as the server's own wiring is to.
+// The server writes a usage record per request itself, through its usage writer, which tells the
+// spend cache what it queued.
 import assert from "node:assert/strict";
-import type { Caller } from "../../src/auth/caller.ts";
 import { ConfigError } from "../../src/config/errors.ts";
 import { BUDGET_REMAINING } from "../../src/middleware/budget.ts";
 import type { ResponseMiddleware } from "../../src/http/response_middleware.ts";
 import { openPostgresStore } from "../../src/store/postgres.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
-import type { Store, UsageRecord } from "../../src/store/store.ts";
-import { createUsageWriter, type UsageWriter } from "../../src/store/writer.ts";
+import type { Store } from "../../src/store/store.ts";
+import type { UsageWriter } from "../../src/store/writer.ts";
 import { startGateway, type TestGateway } from "../support/gateway.ts";
 import { type MockUpstream, startMockUpstream } from "../support/mock_upstream.ts";
 import { postgresTest, startPostgres } from "../support/postgres_server.ts";
@@ -55,66 +52,34 @@ providers:
 
 const USAGE = { prompt: 1000, completion: 200 };
 
-/** The usage record of a finished request (what the server's own wiring writes). */
-function recordOf(
-  caller: Caller | null,
-  path: string,
-  done: Parameters<
-    NonNullable<ResponseMiddleware["onComplete"]>
-  >[1],
-): UsageRecord {
-  return {
-    time: Math.round(Date.now() - done.duration_ms),
-    request_id: crypto.randomUUID(),
-    key_id: caller?.keyId ?? null,
-    key_name: caller?.kind === "key" ? caller.name : null,
-    user: caller?.kind === "jwt" ? caller.name : null,
-    groups: [...(caller?.groups ?? [])],
-    endpoint: path,
-    requested_model: null,
-    provider: done.provider,
-    model: done.model,
-    status: done.status,
-    attempts: done.attempts.length + 1,
-    input_tokens: done.usage?.prompt_tokens ?? 0,
-    output_tokens: done.usage?.completion_tokens ?? 0,
-    cached_tokens: done.usage?.cached_tokens ?? 0,
-    cost_usd: done.cost_usd,
-    latency_ms: done.duration_ms,
-    ttfb_ms: done.ttfb_ms,
-    stream: done.stream,
-  };
-}
-
-/** A gateway on `store` whose completions are written through a usage writer, as in service. */
+/** A gateway on `store`, which writes a usage record per request through its own writer. */
 interface Instance {
   gw: TestGateway;
   writer: UsageWriter;
-  /** Records queued so far. */
+  /** Answers completed so far (each queues its usage record as it completes). */
   recorded(): number;
   close(): Promise<void>;
 }
 
 async function startInstance(upstream: MockUpstream, store: Store): Promise<Instance> {
   let recorded = 0;
-  const recordUsage: ResponseMiddleware = {
-    name: "usage-record",
-    onComplete(ctx, done) {
-      // Requests come once the gateway has started, when `writer` is set.
-      writer.enqueue(recordOf(ctx.caller, ctx.path, done));
+  // Runs when an answer is complete, in the same turn as the server queues its usage record.
+  const counter: ResponseMiddleware = {
+    name: "completion-counter",
+    onComplete() {
       recorded++;
     },
   };
-  const gw = await startGateway(yaml(upstream), { store, responseMiddleware: [recordUsage] });
-  const writer = createUsageWriter(store, { flushIntervalMs: 20, track: gw.server.spend! });
+  const gw = await startGateway(yaml(upstream), {
+    store,
+    responseMiddleware: [counter],
+    storeService: { writer: { flushIntervalMs: 20 } },
+  });
   return {
     gw,
-    writer,
+    writer: gw.server.usageWriter!,
     recorded: () => recorded,
-    async close() {
-      await gw.close();
-      await writer.close();
-    },
+    close: () => gw.close(),
   };
 }
 
