@@ -108,3 +108,24 @@ Deno.test("SDK with a revoked virtual key gets an AuthenticationError", () =>
       },
     );
   }));
+
+Deno.test("SDK with a virtual key whose budget is spent gets a RateLimitError with budget_exceeded", () =>
+  withGateway(async (gw) => {
+    // Two answers spend $0.01701: the third request finds the $0.01 budget spent.
+    const { key } = await createKey(gw, { name: "capped", budget: { usd: 0.01, period: "1d" } });
+    const client = sdkClient(gw.url, key);
+    const ask = () =>
+      client.chat.completions.create({
+        model: "alpha/gpt-4o",
+        messages: [{ role: "user", content: "hi" }],
+      }).withResponse();
+    const first = await ask();
+    assert.equal(first.response.headers.get("x-gateway-budget-remaining-usd"), "0.01");
+    await ask();
+    await assert.rejects(ask(), (err: unknown) => {
+      assert.ok(err instanceof OpenAI.RateLimitError, String(err));
+      assert.equal(err.code, "budget_exceeded");
+      assert.match(err.message, /key "capped" has spent \$0\.01701 of its \$0\.01 budget/);
+      return true;
+    });
+  }));
