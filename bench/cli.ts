@@ -17,6 +17,8 @@ export interface BenchFlags {
   /** Streams per contender and round in the time-to-first-chunk test. */
   latencyStreams: number;
   quick: boolean;
+  /** Runs the gateway with \`storage: false\` (to compare against the default SQLite store). */
+  noStore: boolean;
   /** Where the JSON report goes. */
   json: string;
   help: boolean;
@@ -31,6 +33,7 @@ const DEFAULTS: BenchFlags = {
   streams: 5000,
   latencyStreams: 200,
   quick: false,
+  noStore: false,
   json: "bench/results/latest.json",
   help: false,
 };
@@ -60,6 +63,7 @@ Options:
   --latency-streams N  streams per contender and round for time to first chunk (default ${DEFAULTS.latencyStreams})
   --quick              smoke run: duration 2, rounds 1, soak 5, streams 200, latency-streams 50
                        (explicit flags still win)
+  --no-store           the gateway with storage: false (default: its SQLite store, as shipped)
   --json PATH          JSON report (default ${DEFAULTS.json})
   -h, --help           this help
 `;
@@ -99,6 +103,8 @@ export function parseBenchFlags(args: readonly string[]): BenchFlags {
       explicit[key] = n;
     } else if (name === "--quick") {
       quick = true;
+    } else if (name === "--no-store") {
+      explicit.noStore = true;
     } else if (name === "--json") {
       explicit.json = value();
     } else if (name === "-h" || name === "--help") {

@@ -30,7 +30,11 @@ export const CHAT_BODY = JSON.stringify({
 });
 
 /** Writes the gateway's configuration: as shipped, with one provider pointing at the mock. */
-export async function writeGatewayConfig(dir: string, upstream: string): Promise<string> {
+export async function writeGatewayConfig(
+  dir: string,
+  upstream: string,
+  store = true,
+): Promise<string> {
   const path = `${dir}/gateway.yaml`;
   await Deno.writeTextFile(
     path,
@@ -46,7 +50,7 @@ auth:
   enabled: false
 ratelimit:
   enabled: false
-providers:
+${store ? "" : "storage: false\n"}providers:
   - name: "mock"
     type: "openai"
     target_url: "${upstream}"

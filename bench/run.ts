@@ -185,8 +185,11 @@ function renderHeader(machine: MachineInfo, flags: BenchFlags): string {
     `settings: wrk ${flags.duration} s x ${flags.rounds} round(s) at ${flags.connections} ` +
     `connections, soak ${flags.soak} s x ${flags.soakRuns}, ${flags.streams} concurrent streams`,
     "Contenders: direct (the mock upstream itself), baseline (bench/baseline.ts: parse, rewrite",
-    "model, fetch, return the body), gateway (main.ts as shipped: info logs to a file, metrics on).",
-    "Each runs in its own process. The host is shared: compare ratios within this run only.",
+    "model, fetch, return the body), gateway (main.ts as shipped: info logs to a file, metrics on,",
+    flags.noStore
+      ? "and storage: false, so no usage records). Each runs in its own process."
+      : "usage records to its SQLite store). Each runs in its own process.",
+    "The host is shared: compare ratios within this run only.",
   ].join("\n");
 }
 
@@ -262,7 +265,7 @@ async function run(flags: BenchFlags, tmp: string): Promise<BenchReport> {
 
   progress("starting the mock upstream and the baseline");
   const mock = await startMock(tmp);
-  const config = await writeGatewayConfig(tmp, mock.url);
+  const config = await writeGatewayConfig(tmp, mock.url, !flags.noStore);
   const baseline = await startServer("baseline", tmp, (port) => baselineArgv(port, mock.url));
 
   progress("start-up times (1 warm-up + 3 starts each)");

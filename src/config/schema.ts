@@ -88,8 +88,10 @@ const optionalText = z.string().transform((text) => text.trim() === "" ? null : 
   .optional();
 
 const storageSchema = z.preprocess(
-  absentIfNull,
+  // `storage: false` is `storage: {enabled: false}`.
+  (value) => value === false ? { enabled: false } : absentIfNull(value),
   z.strictObject({
+    enabled: z.boolean().default(true),
     path: optionalText,
     url: optionalText,
   }).superRefine((raw, ctx) => {
@@ -106,7 +108,9 @@ const storageSchema = z.preprocess(
         message: "give path (an SQLite file) or url (a Postgres server), not both",
       });
     }
-  }).transform((raw): StorageConfig => ({ path: raw.path ?? null, url: raw.url ?? null }))
+  }).transform((raw): StorageConfig | "off" =>
+    raw.enabled ? { path: raw.path ?? null, url: raw.url ?? null } : "off"
+  )
     .nullable().prefault(null),
 );
 

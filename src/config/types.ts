@@ -249,8 +249,11 @@ export interface GatewayConfig {
   auth: AuthConfig;
   ratelimit: RateLimitConfig;
   budgets: BudgetsConfig;
-  /** Null without a `storage:` block: the default SQLite file, if it can be written. */
-  storage: StorageConfig | null;
+  /**
+   * Null without a `storage:` block: the default SQLite file, if it can be written. `"off"` for
+   * `storage: false`: no store, and none of the features that need one.
+   */
+  storage: StorageConfig | "off" | null;
   server: ServerConfig;
   logging: LoggingConfig;
   routing: RoutingConfig;

@@ -66,7 +66,8 @@ export async function openGatewayStore(
 ): Promise<Store | null> {
   const opened = await openStore(config.storage);
   if (opened.store === null) {
-    logger.warn(
+    (config.storage === "off" ? logger.info : logger.warn).call(
+      logger,
       `no store (${opened.reason}): usage records, virtual keys and the admin API are off`,
       { "gateway.store.reason": opened.reason },
     );

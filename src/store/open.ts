@@ -28,13 +28,15 @@ export interface OpenStoreOptions extends StoreOptions {
  *
  * Without a `storage:` block (`config` null) it tries the default SQLite file; when that cannot
  * be written (no permission, a read-only disk) it resolves `{ store: null, reason }` for the log,
- * and the gateway runs without the store's features. A store the config names explicitly that
- * cannot be opened rejects, with the config field in the message.
+ * and the gateway runs without the store's features, as it does with `storage: false` (`"off"`).
+ * A store the config names explicitly that cannot be opened rejects, with the config field in the
+ * message.
  */
 export async function openStore(
-  config: StorageConfig | null,
+  config: StorageConfig | "off" | null,
   options: OpenStoreOptions = {},
 ): Promise<OpenedStore> {
+  if (config === "off") return { store: null, reason: "storage: false" };
   const defaultPath = options.defaultPath ?? DEFAULT_STORE_PATH;
   if (config === null) {
     try {

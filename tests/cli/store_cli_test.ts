@@ -63,3 +63,32 @@ Deno.test("cli exits 1 naming storage.path when the store it names cannot be ope
     assert.match(result.stderr, /storage\.path: cannot open the SQLite store at .*elsewhere/);
     assert.match(result.stderr, /--allow-write=/);
   }));
+
+Deno.test("cli with storage: false creates no file, says so at info, and answers the admin API 503", () =>
+  withTempDir(async (dir) => {
+    const up = await startMockUpstream({ name: "up" });
+    try {
+      await Deno.writeTextFile(`${dir}/config.yaml`, config(up.url, "storage: false\n"));
+      const gw = await startCli(["--config", "config.yaml"], { cwd: dir });
+      let result;
+      try {
+        const line = gw.events().find((e) => /^no store/.test(String(e.message)));
+        assert.equal(
+          line?.message,
+          "no store (storage: false): usage records, virtual keys and the admin API are off",
+        );
+        assert.equal(line?.["log.level"], "info");
+        const res = await fetch(`${gw.url}/admin/keys`, {
+          headers: { authorization: `Bearer ${ADMIN_KEY}` },
+        });
+        assert.equal(res.status, 503);
+        await res.body?.cancel();
+      } finally {
+        result = await gw.stop("SIGTERM");
+      }
+      assert.equal(result.code, 0, result.stderr);
+      await assert.rejects(Deno.stat(`${dir}/data`), Deno.errors.NotFound);
+    } finally {
+      await up.close();
+    }
+  }));

@@ -40,3 +40,18 @@ Deno.test("a storage url that is not Postgres, or both path and url, is an error
     /storage\.uri: unknown key; did you mean "url"\?/,
   );
 });
+
+Deno.test("storage: false (or enabled: false) turns the store off; other scalars are errors", async () => {
+  assert.equal((await parseLines(["storage: false"])).storage, "off");
+  assert.equal((await parseLines(["storage:", "  enabled: false"])).storage, "off");
+  assert.deepEqual((await parseLines(["storage:", "  enabled: true"])).storage, {
+    path: null,
+    url: null,
+  });
+  assert.deepEqual(await rejectLines(["storage: true"]), [
+    "storage: expected a mapping, got true (config.yaml:1)",
+  ]);
+  assert.deepEqual(await rejectLines(['storage: "off"']), [
+    'storage: expected a mapping, got "off" (config.yaml:1)',
+  ]);
+});

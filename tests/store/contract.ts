@@ -293,6 +293,39 @@ export const storeContract: StoreCase[] = [
       }),
   },
   {
+    name: "insertUsage writes every record of a large batch, each with its own values",
+    fn: (harness) =>
+      withStore(harness, async (store) => {
+        // 61 records: more than one multi-row insert's worth, and a remainder.
+        const records = Array.from({ length: 61 }, (_, i) =>
+          usage({
+            key_name: `k${i % 7}`,
+            input_tokens: i,
+            output_tokens: 2 * i,
+            cost_usd: i % 5 === 0 ? null : i / 100,
+            time: T0 + i,
+          }));
+        await store.insertUsage(records);
+        const rows = await store.usageSummary({ groupBy: "key", from: T0, to: T0 + HOUR });
+        const expected = Array.from({ length: 7 }, (_, k) => {
+          const mine = records.filter((_, i) => i % 7 === k);
+          return {
+            value: `k${k}`,
+            requests: mine.length,
+            input_tokens: mine.reduce((n, r) => n + r.input_tokens, 0),
+            output_tokens: mine.reduce((n, r) => n + r.output_tokens, 0),
+            cost_usd: mine.reduce((n, r) => n + (r.cost_usd ?? 0), 0),
+          };
+        });
+        const byKey = (a: { value: string | null }, b: { value: string | null }) =>
+          String(a.value).localeCompare(String(b.value));
+        assert.deepEqual(
+          rows.sort(byKey).map((r) => ({ ...r, cost_usd: Math.round(r.cost_usd * 1e6) / 1e6 })),
+          expected.map((r) => ({ ...r, cost_usd: Math.round(r.cost_usd * 1e6) / 1e6 })),
+        );
+      }),
+  },
+  {
     name: "insertUsage of no records changes nothing",
     fn: (harness) =>
       withStore(harness, async (store) => {
