@@ -3,6 +3,8 @@
  * Presets let a user write `type: groq` instead of spelling out an OpenAI-compatible server.
  */
 
+import type { ResponsesApiMode } from "./types.ts";
+
 /** The adapters that exist; several types share the `openai` passthrough. */
 export type AdapterKind = "openai" | "anthropic" | "gemini" | "azure";
 
@@ -15,6 +17,11 @@ export interface ProviderPreset {
   needs_key: boolean;
   /** Where the key usually lives, for error hints and the embedded default. */
   key_env?: string;
+  /**
+   * `responses_api` when the config sets none, for OpenAI-compatible types (default `auto`);
+   * other adapters are always translated.
+   */
+  responses_api?: ResponsesApiMode;
 }
 
 /** Every provider type the gateway knows. */
@@ -39,10 +46,22 @@ export const PROVIDER_PRESETS: Readonly<Record<string, ProviderPreset>> = {
     key_env: "GEMINI_API_KEY",
   },
   azure: { adapter: "azure", needs_key: true, key_env: "AZURE_OPENAI_API_KEY" },
-  ollama: { adapter: "openai", base_url: "http://localhost:11434/v1", needs_key: false },
+  // Ollama's /v1/responses (0.13.3 and later) keeps no state: previous_response_id would fail.
+  ollama: {
+    adapter: "openai",
+    base_url: "http://localhost:11434/v1",
+    needs_key: false,
+    responses_api: "translate",
+  },
   llamacpp: { adapter: "openai", base_url: "http://localhost:8080/v1", needs_key: false },
   vllm: { adapter: "openai", base_url: "http://localhost:8000/v1", needs_key: false },
-  lmstudio: { adapter: "openai", base_url: "http://localhost:1234/v1", needs_key: false },
+  // LM Studio serves /v1/responses, with state, since 0.3.29.
+  lmstudio: {
+    adapter: "openai",
+    base_url: "http://localhost:1234/v1",
+    needs_key: false,
+    responses_api: "native",
+  },
   groq: {
     adapter: "openai",
     base_url: "https://api.groq.com/openai/v1",
@@ -54,6 +73,7 @@ export const PROVIDER_PRESETS: Readonly<Record<string, ProviderPreset>> = {
     base_url: "https://openrouter.ai/api/v1",
     needs_key: true,
     key_env: "OPENROUTER_API_KEY",
+    responses_api: "native",
   },
   together: {
     adapter: "openai",

@@ -24,6 +24,7 @@ import type {
   ModelPrice,
   ModelsConfig,
   ProviderConfig,
+  ResponsesApiMode,
   RoutingConfig,
   ServerConfig,
   StorageConfig,
@@ -337,7 +338,18 @@ const providerSchema = z.strictObject({
   api_version: z.string().min(1).nullable().prefault(null),
   default_max_tokens: integer(1, MAX_INT, "must be at least 1").prefault(4096),
   deployments: z.preprocess(absentIfNull, z.record(z.string(), z.string().min(1)).prefault({})),
+  responses_api: z.enum(["auto", "native", "translate"]).optional(),
 }).superRefine((raw, ctx) => {
+  const adapter = PROVIDER_PRESETS[raw.type]?.adapter;
+  if (
+    raw.responses_api !== undefined && raw.responses_api !== "translate" && adapter !== "openai"
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["responses_api"],
+      message: `type "${raw.type}" does not speak the Responses API; only "translate" applies`,
+    });
+  }
   // A disabled provider is never contacted, so an unresolved (empty) URL is tolerated there.
   if (!raw.enabled) return;
   const preset = PROVIDER_PRESETS[raw.type];
@@ -370,7 +382,25 @@ const providerSchema = z.strictObject({
   api_version: raw.api_version,
   default_max_tokens: raw.default_max_tokens,
   deployments: raw.deployments,
+  responses_api: responsesApiOf(raw.type, raw.target_url, raw.responses_api),
 }));
+
+/**
+ * A provider's `responses_api` when the config sets none: OpenAI itself (no `target_url`) and the
+ * presets known to speak it are native, other OpenAI-compatible servers are tried (`auto`), and
+ * other adapters translated.
+ */
+function responsesApiOf(
+  type: string,
+  targetUrl: string | undefined,
+  configured: ResponsesApiMode | undefined,
+): ResponsesApiMode {
+  if (configured !== undefined) return configured;
+  const preset = PROVIDER_PRESETS[type];
+  if (preset?.adapter !== "openai") return "translate";
+  if (type === "openai") return (targetUrl ?? "") === "" ? "native" : "auto";
+  return preset.responses_api ?? "auto";
+}
 
 /** The whole document: raw YAML value in, `GatewayConfig` out. */
 export const gatewayConfigSchema = z.strictObject({

@@ -112,7 +112,15 @@ export interface ProviderConfig {
   default_max_tokens: number;
   /** Azure: model name -> deployment name (a model not listed is used as the deployment name). */
   deployments: Record<string, string>;
+  /**
+   * How `/v1/responses` reaches this provider: `native` (it speaks the Responses API), `translate`
+   * (through Chat Completions), or `auto` (native until it answers 404/405, then translated).
+   */
+  responses_api: ResponsesApiMode;
 }
+
+/** See `ProviderConfig.responses_api`. */
+export type ResponsesApiMode = "auto" | "native" | "translate";
 
 /** One target of a virtual-model strategy. */
 export interface StrategyTarget {

@@ -12,7 +12,7 @@ import { CircuitBreaker } from "./circuit_breaker.ts";
 import { attemptCause, type AttemptRecord, ProviderError } from "./errors.ts";
 import { type ExecutionEvents, NO_EVENTS } from "./events.ts";
 import { IdleWatch } from "./idle_watch.ts";
-import { HUB, servesNatively } from "./provider.ts";
+import { type Endpoint, HUB, servesNatively } from "./provider.ts";
 import type { Redactor } from "./redact.ts";
 import { countsAgainstCircuit, exhausted, retryDelay } from "./retry_policy.ts";
 import type { Target } from "./router.ts";
@@ -45,6 +45,8 @@ export interface ExecutorDeps {
   events?: ExecutionEvents;
   /** Fires when the gateway stops waiting for in-flight work (end of the shutdown grace). */
   shutdown?: AbortSignal;
+  /** A provider turned out not to speak an endpoint natively: it is translated from now on. */
+  onUnlearned?: (provider: string, endpoint: Endpoint) => void;
 }
 
 /**
@@ -89,19 +91,26 @@ export function createExecutor(
     for (const target of plan) {
       if (previous !== undefined) events.fallback(label(previous), label(target));
       previous = target;
-      const outcome = await tryTarget(target, request, callFor(target, request, bodies), attempts);
-      if (outcome !== undefined) return outcome;
+      let outcome = await tryTarget(target, request, callFor(target, request, bodies), attempts);
+      // The provider lacks the API it was tried on: the same target again, through the hub.
+      if (outcome === UNLEARNED) {
+        outcome = await tryTarget(target, request, callFor(target, request, bodies), attempts);
+      }
+      if (outcome !== undefined && outcome !== UNLEARNED) return outcome;
     }
     throw exhausted(attempts);
   }
 
-  /** Tries one target with its retries; undefined means "move on to the next target". */
+  /**
+   * Tries one target with its retries; undefined means "move on to the next target", `UNLEARNED`
+   * "the provider stopped serving the endpoint natively: call it again".
+   */
   async function tryTarget(
     target: Target,
     request: ExecuteRequest,
     call: TargetCall,
     attempts: AttemptRecord[],
-  ): Promise<Outcome | undefined> {
+  ): Promise<Outcome | typeof UNLEARNED | undefined> {
     const circuit = breaker(target.provider.name);
     for (let retry = 0;; retry++) {
       if (!circuit.tryAcquire()) {
@@ -136,6 +145,11 @@ export function createExecutor(
         }
         const cause = attemptCause(err, target.provider.config.api_key);
         end({ outcome: err.kind, status: err.status, cause });
+        if (lacksEndpoint(target, request, call, err)) {
+          circuit.release();
+          deps.onUnlearned?.(target.provider.name, request.endpoint);
+          return UNLEARNED;
+        }
         attempts.push({
           provider: target.provider.name,
           model: target.model,
@@ -216,6 +230,26 @@ function callFor(target: Target, request: ExecuteRequest, bodies: Map<string, st
   body.model = target.model;
   let text: string | undefined;
   return { endpoint: HUB, body, json: () => text ??= JSON.stringify(body), translation };
+}
+
+/** `tryTarget`'s word for "the provider no longer serves the endpoint natively". */
+const UNLEARNED = Symbol("unlearned");
+
+/**
+ * Whether a native call's failure says the upstream has no such API (404 or 405 on the path, not
+ * an unknown model), and the provider, only trying it, stops serving it natively.
+ */
+function lacksEndpoint(
+  target: Target,
+  request: ExecuteRequest,
+  call: TargetCall,
+  err: ProviderError,
+): boolean {
+  if (call.translation !== undefined || request.translation === undefined) return false;
+  if (err.status !== 404 && err.status !== 405) return false;
+  // OpenAI answers an unknown model with 404 too; its words name the model.
+  if (err.status === 404 && /model/i.test(err.upstreamBody ?? "")) return false;
+  return target.provider.unlearn?.(request.endpoint) === true;
 }
 
 function label(t: Target): string {

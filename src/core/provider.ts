@@ -2,8 +2,14 @@ import type { ProviderConfig } from "../config/types.ts";
 import type { ChunkSource } from "./chunk_reader.ts";
 import type { JsonObject } from "./json.ts";
 
-/** The APIs the gateway serves: OpenAI's and Anthropic's Messages (with its token count). */
-export type Endpoint = "chat" | "completions" | "embeddings" | "messages" | "count_tokens";
+/** The APIs the gateway serves: OpenAI's (Responses included) and Anthropic's Messages. */
+export type Endpoint =
+  | "chat"
+  | "completions"
+  | "embeddings"
+  | "messages"
+  | "count_tokens"
+  | "responses";
 
 /** Each endpoint's API path, as clients know it. */
 export const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = {
@@ -12,6 +18,7 @@ export const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = {
   embeddings: "/v1/embeddings",
   messages: "/v1/messages",
   count_tokens: "/v1/messages/count_tokens",
+  responses: "/v1/responses",
 };
 
 /**
@@ -24,7 +31,7 @@ export const HUB: Endpoint = "chat";
 const OPENAI_ENDPOINTS: ReadonlySet<Endpoint> = new Set(["chat", "completions", "embeddings"]);
 
 /** Endpoints that reach a provider without them through the hub (see `Translation`). */
-const THROUGH_HUB: ReadonlySet<Endpoint> = new Set(["messages"]);
+const THROUGH_HUB: ReadonlySet<Endpoint> = new Set(["messages", "responses"]);
 
 /** One upstream call: the request body is already rewritten for this provider's model. */
 export interface ProviderCall {
@@ -62,12 +69,36 @@ export interface ProviderModel {
   owned_by?: string;
 }
 
+/** A request for a resource the provider keeps (a stored response), relayed as it answers. */
+export interface ResourceRequest {
+  method: "GET" | "DELETE";
+  /** The API path with its query, as clients know it: `/v1/responses/resp_1?include=...`. */
+  path: string;
+  signal: AbortSignal;
+  requestId: string;
+}
+
+/** The provider's answer to a `ResourceRequest`, whatever its status. */
+export interface ResourceAnswer {
+  status: number;
+  contentType: string;
+  body: Uint8Array<ArrayBuffer>;
+}
+
 /** What the engine needs from a provider. Providers throw `ProviderError` on failure. */
 export interface Provider {
   readonly name: string;
   readonly config: ProviderConfig;
   /** The endpoints the adapter serves natively; absent: chat, completions and embeddings. */
   readonly endpoints?: ReadonlySet<Endpoint>;
+  /**
+   * The upstream answered a native call to `endpoint` as a server without that API would (404,
+   * 405): when the provider was only trying it (`responses_api: auto`), it stops serving it
+   * natively and returns true, and the call is sent again through the hub.
+   */
+  unlearn?(endpoint: Endpoint): boolean;
+  /** Reads or deletes a resource the upstream keeps (Responses API); absent: it keeps none. */
+  resource?(request: ResourceRequest): Promise<ResourceAnswer>;
   /** Sends one call; resolves once the upstream answered 2xx with headers. */
   send(call: ProviderCall): Promise<ProviderResult>;
   /** Lists the models the upstream serves. */

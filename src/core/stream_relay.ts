@@ -147,20 +147,25 @@ export function relayStream(
   });
 }
 
+/** What a client is told when the stream from `label` broke after it started, in any dialect. */
+export function streamFailure(error: unknown, label: string): string {
+  const detail = error instanceof ProviderError
+    ? (error.kind === "idle_timeout" ? error.message : `${error.kind}: ${error.message}`)
+    : error instanceof Error
+    ? error.message
+    : String(error);
+  return `upstream stream from ${label} failed after it started: ${detail}`;
+}
+
 /** The SSE event that tells an OpenAI client the stream broke: `data: {"error": {...}}`. */
 export function streamErrorEvent(
   error: unknown,
   label: string,
   redact: (text: string) => string = (text) => text,
 ): string {
-  const detail = error instanceof ProviderError
-    ? (error.kind === "idle_timeout" ? error.message : `${error.kind}: ${error.message}`)
-    : error instanceof Error
-    ? error.message
-    : String(error);
   const body = {
     error: {
-      message: redact(`upstream stream from ${label} failed after it started: ${detail}`),
+      message: redact(streamFailure(error, label)),
       type: "upstream_error",
       param: null,
       code: error instanceof ProviderError && error.kind === "idle_timeout"

@@ -20,8 +20,9 @@ export interface Usage {
 
 /**
  * Reads a `usage` object, OpenAI's (`prompt_tokens` with `prompt_tokens_details.cached_tokens`,
- * `completion_tokens`) or Anthropic's (`input_tokens` and its cache parts, `output_tokens`); null
- * when it carries no counts.
+ * `completion_tokens`), Anthropic's (`input_tokens` and its cache parts, `output_tokens`) or the
+ * Responses API's (`input_tokens` with `input_tokens_details.cached_tokens`, `output_tokens`);
+ * null when it carries no counts.
  */
 export function toUsage(value: unknown): Usage | null {
   if (!isRecord(value)) return null;
@@ -40,10 +41,16 @@ export function toUsage(value: unknown): Usage | null {
   };
   const cached = Math.min(
     prompt,
-    anthropic ? count(value.cache_read_input_tokens) : cachedOf(value),
+    anthropic ? count(value.cache_read_input_tokens) + responsesCached(value) : cachedOf(value),
   );
   if (cached > 0) usage.cached_tokens = cached;
   return usage;
+}
+
+/** Cached input tokens in a Responses API usage (part of its `input_tokens`). */
+function responsesCached(usage: Record<string, unknown>): number {
+  const details = usage.input_tokens_details;
+  return isRecord(details) ? count(details.cached_tokens) : 0;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
 import { createEngine, type Engine } from "../core/engine.ts";
 import { type ExecutionEvents, NO_EVENTS } from "../core/events.ts";
+import { ENDPOINT_PATHS } from "../core/provider.ts";
 import type { ExecutorDeps } from "../core/executor.ts";
 import { budgetFields, requireStoreForBudgets } from "../middleware/budget.ts";
 import { attemptLogEvents } from "../observability/attempt_log.ts";
@@ -73,6 +74,13 @@ export function buildGeneration(
     ...shared.executor,
     events: shared.executor?.events ?? events,
     shutdown: shared.shutdown,
+    onUnlearned: (provider, endpoint) =>
+      logger.info(
+        `provider "${provider}" does not serve ${
+          ENDPOINT_PATHS[endpoint]
+        }: translating from now on`,
+        { "gateway.provider": provider },
+      ),
   });
   // Taken once the engine is built: a configuration the engine refuses takes no store.
   const stores = shared.stores.take(config);

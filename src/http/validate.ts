@@ -36,6 +36,13 @@ const SCHEMAS: Record<Endpoint, z.ZodType> = {
     stream: z.undefined({ error: "a token count cannot be streamed" }).optional(),
     messages: z.array(z.looseObject({ role: z.string() })).min(1),
   }),
+  // OpenAI's Responses API: items are checked where they are translated or relayed.
+  responses: z.looseObject({
+    ...common,
+    input: z.union([z.string(), z.array(z.unknown())]).optional(),
+    previous_response_id: z.string().min(1).nullable().optional(),
+    store: z.boolean().nullable().optional(),
+  }),
 };
 
 /** What the gateway needs from a validated request. */
@@ -128,6 +135,13 @@ function looksValid(endpoint: Endpoint, body: JsonObject): boolean {
       if (typeof m !== "object" || m === null || typeof m.role !== "string") return false;
     }
     return true;
+  }
+  if (endpoint === "responses") {
+    return (body.input === undefined || typeof body.input === "string" ||
+      Array.isArray(body.input)) &&
+      (body.previous_response_id == null ||
+        (typeof body.previous_response_id === "string" && body.previous_response_id !== "")) &&
+      (body.store == null || typeof body.store === "boolean");
   }
   if (endpoint === "embeddings") {
     return body.stream === undefined &&

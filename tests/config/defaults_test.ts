@@ -15,6 +15,7 @@ Deno.test("the embedded default enables openai when OPENAI_API_KEY is set", asyn
     api_key: "sk-test",
     api_version: null,
     default_max_tokens: 4096,
+    responses_api: "native",
     deployments: {},
     timeout_ms: 30_000,
     max_retries: 2,

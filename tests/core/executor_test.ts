@@ -3,7 +3,8 @@ import { parseConfig } from "../../src/config/load.ts";
 import type { GatewayConfig } from "../../src/config/types.ts";
 import { GatewayError, ProviderError } from "../../src/core/errors.ts";
 import { createExecutor, type ExecuteRequest, type Executor } from "../../src/core/executor.ts";
-import type { Provider, ProviderCall, ProviderResult } from "../../src/core/provider.ts";
+import type { Endpoint, Provider, ProviderCall, ProviderResult } from "../../src/core/provider.ts";
+import type { Translation } from "../../src/core/attempt.ts";
 import { retryDelay } from "../../src/core/retry_policy.ts";
 import type { Target } from "../../src/core/router.ts";
 
@@ -223,4 +224,87 @@ Deno.test("every target failing throws all_providers_failed naming each attempt;
     fresh.executor.execute([target(a2)], request()),
     (err) => err instanceof GatewayError && err.code === "upstream_timeout",
   );
+});
+
+/** A provider trying the Responses API natively (`auto`) until its upstream says it has none. */
+function tryingResponses(notFoundBody: string) {
+  const endpoints = new Set<Endpoint>(["chat", "completions", "embeddings", "responses"]);
+  const calls: ProviderCall[] = [];
+  const provider: Provider = {
+    name: "a",
+    config: config.providers[0]!,
+    endpoints,
+    unlearn: (endpoint) => endpoints.delete(endpoint),
+    send(call) {
+      calls.push(call);
+      if (call.endpoint === "responses") {
+        return Promise.reject(
+          new ProviderError("http", "404", {
+            status: 404,
+            upstreamBody: notFoundBody,
+          }),
+        );
+      }
+      return Promise.resolve(okResult(`{"served_by":"a"}`));
+    },
+    listModels: () => Promise.resolve([]),
+    close: () => {},
+  };
+  return { provider, calls, endpoints };
+}
+
+const passThrough: Translation = {
+  toHub: (body) => ({ messages: [{ role: "user", content: String(body.input) }] }),
+  complete: (bytes) => encoder.encode(`translated:${new TextDecoder().decode(bytes)}`),
+  stream: (body) => body,
+  contentType: () => "application/json",
+};
+
+function responsesRequest(): ExecuteRequest {
+  return {
+    ...request(),
+    endpoint: "responses",
+    body: { model: "m", input: "hi" },
+    translation: passThrough,
+  };
+}
+
+Deno.test("a provider answering 404 on a native endpoint it was only trying is translated from then on", async () => {
+  const unlearned: string[] = [];
+  const executor = createExecutor(config.routing, {
+    onUnlearned: (provider, endpoint) => unlearned.push(`${provider} ${endpoint}`),
+  });
+  try {
+    const a = tryingResponses('{"detail":"Not Found"}');
+    const first = await executor.execute([target(a.provider)], responsesRequest());
+    assert.equal(first.kind, "complete");
+    assert.equal(first.translated, true);
+    assert.equal(first.attempts.length, 0, "the native try is not a failed attempt");
+    assert.deepEqual(a.calls.map((c) => c.endpoint), ["responses", "chat"]);
+    assert.deepEqual(unlearned, ["a responses"]);
+    assert.equal(executor.breaker("a").state, "closed");
+    const second = await executor.execute([target(a.provider)], responsesRequest());
+    assert.equal(second.kind, "complete");
+    assert.deepEqual(a.calls.map((c) => c.endpoint), ["responses", "chat", "chat"]);
+    assert.deepEqual(unlearned, ["a responses"]);
+  } finally {
+    executor.close();
+  }
+});
+
+Deno.test("a 404 naming the model is the client's answer, not a missing endpoint", async () => {
+  const executor = createExecutor(config.routing, {});
+  try {
+    const body = '{"error":{"message":"The model `m` does not exist","code":"model_not_found"}}';
+    const a = tryingResponses(body);
+    // A 404 moves a plan on to its next target; with none left, the request fails.
+    await assert.rejects(
+      executor.execute([target(a.provider)], responsesRequest()),
+      (err: GatewayError) => /a\/m: HTTP 404/.test(err.message),
+    );
+    assert.ok(a.endpoints.has("responses"), "still native");
+    assert.deepEqual(a.calls.map((c) => c.endpoint), ["responses"]);
+  } finally {
+    executor.close();
+  }
 });

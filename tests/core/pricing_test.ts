@@ -28,6 +28,7 @@ function provider(name: string, models: Partial<StaticModelConfig>[] = []): Prov
     })),
     api_version: null,
     default_max_tokens: 4096,
+    responses_api: "auto",
     deployments: {},
   };
 }

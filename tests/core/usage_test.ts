@@ -128,3 +128,20 @@ Deno.test("a stream's head and tail usage merge keeps the cached tokens of the h
     cached_tokens: 40,
   });
 });
+
+Deno.test("toUsage reads the Responses API's usage, cached input tokens included", () => {
+  assert.deepEqual(
+    toUsage({
+      input_tokens: 120,
+      input_tokens_details: { cached_tokens: 100 },
+      output_tokens: 30,
+      output_tokens_details: { reasoning_tokens: 12 },
+      total_tokens: 150,
+    }),
+    { prompt_tokens: 120, completion_tokens: 30, total_tokens: 150, cached_tokens: 100 },
+  );
+  assert.deepEqual(
+    toUsage({ input_tokens: 5, output_tokens: 2, total_tokens: 7 }),
+    { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
+  );
+});

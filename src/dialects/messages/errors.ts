@@ -2,7 +2,7 @@
  * The Messages API's error shape: `{"type": "error", "error": {"type", "message"}}` as a body,
  * and the same object as an `event: error` inside a stream.
  */
-import { ProviderError } from "../../core/errors.ts";
+import { streamFailure } from "../../core/stream_relay.ts";
 import { sseEvent } from "./wire.ts";
 
 /** The error types a Messages client knows. */
@@ -71,14 +71,7 @@ export function messagesStreamErrorEvent(
   label: string,
   redact: (text: string) => string = (text) => text,
 ): string {
-  const detail = error instanceof ProviderError
-    ? (error.kind === "idle_timeout" ? error.message : `${error.kind}: ${error.message}`)
-    : error instanceof Error
-    ? error.message
-    : String(error);
-  return messagesErrorEvent(
-    redact(`upstream stream from ${label} failed after it started: ${detail}`),
-  );
+  return messagesErrorEvent(redact(streamFailure(error, label)));
 }
 
 /** A Messages request the gateway refuses (HTTP 400): `field` names where, as a path. */

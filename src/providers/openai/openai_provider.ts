@@ -1,5 +1,5 @@
 import type { ProviderConfig } from "../../config/types.ts";
-import { ProviderError } from "../../core/errors.ts";
+import { failureOf, ProviderError } from "../../core/errors.ts";
 import { isRecord } from "../../core/json.ts";
 import {
   callUpstream,
@@ -15,6 +15,8 @@ import type {
   ProviderCall,
   ProviderModel,
   ProviderResult,
+  ResourceAnswer,
+  ResourceRequest,
   UpstreamSettings,
 } from "../../core/provider.ts";
 import { createUpstreamClient } from "../upstream_client.ts";
@@ -24,6 +26,7 @@ const PATHS: Partial<Record<Endpoint, string>> = {
   chat: "/v1/chat/completions",
   completions: "/v1/completions",
   embeddings: "/v1/embeddings",
+  responses: "/v1/responses",
 };
 
 /** How an OpenAI-wire-format server is addressed; the defaults are OpenAI's. */
@@ -38,6 +41,8 @@ export interface OpenAICompatibleOptions {
   modelsUrl: string | null;
   /** Models always listed, whatever the upstream says. */
   extraModels?: string[];
+  /** The URL of a resource the upstream keeps (a stored response); absent: it keeps none. */
+  resourceUrl?(path: string): string;
   /** The upstream connections' settings (default: the configuration's defaults). */
   upstream?: UpstreamSettings;
 }
@@ -53,12 +58,24 @@ export function createOpenAIProvider(
   }
   const headers = new Headers(config.headers);
   if (config.api_key !== null) headers.set("authorization", `Bearer ${config.api_key}`);
-  return createOpenAICompatible(config, {
+  const provider = createOpenAICompatible(config, {
     url: (call) => urls[call.endpoint],
     headers,
     modelsUrl: joinUrl(config.target_url, "/v1/models"),
+    resourceUrl: (path) => joinUrl(config.target_url, path),
     upstream: settings,
   });
+  if (config.responses_api === "translate") return provider;
+  // Served natively until an `auto` provider's upstream shows it lacks the Responses API.
+  const endpoints = new Set<Endpoint>(["chat", "completions", "embeddings", "responses"]);
+  return {
+    ...provider,
+    endpoints,
+    unlearn(endpoint) {
+      if (config.responses_api !== "auto" || endpoint !== "responses") return false;
+      return endpoints.delete(endpoint);
+    },
+  };
 }
 
 /** A provider for any server that speaks the OpenAI wire format, however it is addressed. */
@@ -97,11 +114,32 @@ export function createOpenAICompatible(
     return [...parseModelList(config.name, await readJson(config.name, res, signal)), ...extra];
   }
 
+  const resourceUrl = options.resourceUrl;
+  async function resource(request: ResourceRequest): Promise<ResourceAnswer> {
+    let res;
+    try {
+      res = await client.request(resourceUrl!(request.path), {
+        method: request.method,
+        headers: baseHeaders,
+        requestId: request.requestId,
+        signal: request.signal,
+      });
+    } catch (err) {
+      throw failureOf(err, request.signal, `${config.name} unreachable`);
+    }
+    return {
+      status: res.status,
+      contentType: res.header("content-type") ?? "application/json",
+      body: res.body === null ? new Uint8Array() : await res.bytes(),
+    };
+  }
+
   return {
     name: config.name,
     config,
     send,
     listModels,
+    ...(resourceUrl === undefined ? {} : { resource }),
     close: () => client.close(),
   };
 }

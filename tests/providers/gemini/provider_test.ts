@@ -23,6 +23,7 @@ function config(overrides: Partial<ProviderConfig>): ProviderConfig {
     models: [],
     api_version: null,
     default_max_tokens: 4096,
+    responses_api: "translate",
     deployments: {},
     ...overrides,
   };
