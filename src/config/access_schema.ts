@@ -148,7 +148,15 @@ export const authSchema = z.preprocess(
     algorithms: stringList.prefault(DEFAULT_JWT_ALGORITHMS),
     keys: z.preprocess(absentIfNull, z.array(keySchema).prefault([])),
     admin_keys: z.preprocess(absentIfNull, z.array(adminKeySchema).prefault([])),
+    admin_groups: stringList.prefault([]),
   }).superRefine((raw, ctx) => {
+    if (raw.admin_groups.length > 0 && (raw.issuer ?? "") === "") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["admin_groups"],
+        message: "needs an issuer: admin groups are read from the identity provider's tokens",
+      });
+    }
     // With admin keys, the admin API can issue keys: nobody else may be in yet.
     if (
       raw.enabled && (raw.issuer ?? "") === "" && raw.keys.length === 0 &&
@@ -177,6 +185,7 @@ export const authSchema = z.preprocess(
     enabled: raw.enabled,
     keys: raw.keys,
     admin_keys: raw.admin_keys,
+    admin_groups: raw.admin_groups,
     oidc: (raw.issuer ?? "") === "" ? null : {
       issuer: raw.issuer!,
       audience: raw.audience ?? null,

@@ -205,8 +205,10 @@ export interface OidcConfig {
 export interface AuthConfig {
   enabled: boolean;
   keys: GatewayKeyConfig[];
-  /** Keys of the admin API (`/admin/*`); none leaves the admin API off. */
+  /** Keys of the admin API (`/admin/*`); none (and no `admin_groups`) leaves it off. */
   admin_keys: AdminKeyConfig[];
+  /** Token groups whose members may use the admin API (OIDC callers only). */
+  admin_groups: string[];
   /** Null when no issuer is configured (static keys only). */
   oidc: OidcConfig | null;
 }

@@ -46,7 +46,8 @@ export function buildApp(engine: Engine, options: AppOptions): Handler {
   const { config } = engine;
   const { logger, stores, store } = options;
   const virtualKeys = store?.keys ?? null;
-  const admin = config.auth.admin_keys.length === 0 ? null : adminHandlers({
+  const adminOff = config.auth.admin_keys.length === 0 && config.auth.admin_groups.length === 0;
+  const admin = adminOff ? null : adminHandlers({
     auth: config.auth,
     identify: createIdentifier(config.auth, { verifier: stores.verifier, virtualKeys }),
     store,

@@ -129,3 +129,18 @@ Deno.test("admin keys are kept as hashes; one key in both lists is an error", as
     ],
   );
 });
+
+Deno.test("auth.admin_groups needs an issuer to read groups from", async () => {
+  assert.deepEqual(
+    await rejectLines([
+      "auth:",
+      "  enabled: true",
+      "  keys: [{name: a, key: sk-gw-aaaaaaaaaaaaaaaa}]",
+      "  admin_groups: [ops]",
+    ]),
+    [
+      "auth.admin_groups: needs an issuer: admin groups are read from the identity provider's " +
+      "tokens (config.yaml:4)",
+    ],
+  );
+});

@@ -64,3 +64,55 @@ ${providerYaml("a", a.url)}
     await issuer.close();
   }
 });
+
+Deno.test("auth.admin_groups lets a token in that group use the admin API, and no one else", async () => {
+  const issuer = startIssuer([jwk]);
+  const dir = await Deno.makeTempDir({ prefix: "gateway-admin-groups-" });
+  try {
+    await withGateway(({ a }) =>
+      `auth:
+  enabled: true
+  issuer: "${issuer.issuer}"
+  audience: "account"
+  admin_groups: [ops]
+  keys:
+    - name: ci
+      key: "sk-gw-ci-0123456789"
+      groups: [ops]
+storage:
+  path: "${dir}/gateway.db"
+providers:
+${providerYaml("a", a.url)}
+`, async ({ gw }) => {
+      const admin = (credential: string, init: RequestInit = {}) =>
+        fetch(`${gw.url}/admin/keys`, {
+          ...init,
+          headers: { authorization: `Bearer ${credential}`, "content-type": "application/json" },
+        });
+      const ops = await token(issuer.issuer, { groups: ["ops"] });
+      const created = await admin(ops, { method: "POST", body: '{"name":"made-by-alice"}' });
+      assert.equal(created.status, 201, await created.clone().text());
+      const key = (await created.json()).key as string;
+      const listed = await admin(ops);
+      assert.equal(listed.status, 200);
+      assert.deepEqual((await listed.json()).data.map((k: { name: string }) => k.name), [
+        "made-by-alice",
+      ]);
+      // A token outside the group, a config key in a group of that name, the new virtual key.
+      for (const credential of [await token(issuer.issuer, {}), "sk-gw-ci-0123456789", key]) {
+        const refused = await admin(credential);
+        assert.equal(refused.status, 403);
+        assert.match((await refused.json()).error.message, /auth\.admin_groups/);
+      }
+      const logs = await gw.logText();
+      assert.ok(!logs.includes(ops), "no token in the logs");
+      assert.match(
+        logs,
+        /"url.path":"\/admin\/keys","http.response.status_code":201,.*"user.name":"user-123"/,
+      );
+    }, { openStorage: true });
+  } finally {
+    await issuer.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

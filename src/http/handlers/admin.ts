@@ -47,7 +47,7 @@ export interface AdminHandlers {
   usage: Handler;
 }
 
-/** Builds the admin handlers; `auth.admin_keys` must not be empty. */
+/** Builds the admin handlers; `auth.admin_keys` or `auth.admin_groups` must not be empty. */
 export function adminHandlers(deps: AdminDeps): AdminHandlers {
   const now = deps.now ?? Date.now;
   const authorize = adminCheck(deps);
@@ -172,6 +172,7 @@ function adminCheck(deps: AdminDeps): (ctx: Context) => Promise<void> {
     name: k.name,
     hash: Uint8Array.fromHex(k.sha256),
   }));
+  const adminGroups = new Set(deps.auth.admin_groups);
   const hasher = loadKeyHasher();
   return async function authorize(ctx: Context): Promise<void> {
     const credential = credentialOf(ctx.request.headers);
@@ -193,9 +194,15 @@ function adminCheck(deps: AdminDeps): (ctx: Context) => Promise<void> {
     }
     const caller = await deps.identify(credential).catch(() => null);
     if (caller !== null) {
+      // A token (not a key, whose groups an admin may have chosen) in an admin group.
+      if (caller.kind === "jwt" && caller.groups.some((g) => adminGroups.has(g))) {
+        ctx.state["user.name"] = caller.name;
+        return;
+      }
       throw new GatewayError(
         "forbidden",
-        `caller "${caller.name}" may not use the admin API: it takes a key from auth.admin_keys`,
+        `caller "${caller.name}" may not use the admin API: it takes a key from auth.admin_keys` +
+          (adminGroups.size > 0 ? " or a token in one of auth.admin_groups" : ""),
       );
     }
     throw new GatewayError("invalid_api_key", "invalid admin key");
