@@ -385,6 +385,16 @@ const providerSchema = z.strictObject({
   responses_api: responsesApiOf(raw.type, raw.target_url, raw.responses_api),
 }));
 
+/** Whether a `type: openai` provider is OpenAI itself (no `target_url`, or OpenAI's). */
+function isOpenAI(targetUrl: string | undefined): boolean {
+  if ((targetUrl ?? "") === "") return true;
+  try {
+    return new URL(targetUrl!).hostname === "api.openai.com";
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A provider's `responses_api` when the config sets none: OpenAI itself (no `target_url`) and the
  * presets known to speak it are native, other OpenAI-compatible servers are tried (`auto`), and
@@ -398,7 +408,7 @@ function responsesApiOf(
   if (configured !== undefined) return configured;
   const preset = PROVIDER_PRESETS[type];
   if (preset?.adapter !== "openai") return "translate";
-  if (type === "openai") return (targetUrl ?? "") === "" ? "native" : "auto";
+  if (type === "openai") return isOpenAI(targetUrl) ? "native" : "auto";
   return preset.responses_api ?? "auto";
 }
 

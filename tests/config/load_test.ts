@@ -21,6 +21,7 @@ Deno.test("the original config file loads unchanged", async () => {
       api_key: "sk-test",
       api_version: null,
       default_max_tokens: 4096,
+      responses_api: "native",
       deployments: {},
       timeout_ms: 30_000,
       max_retries: 3,
@@ -35,6 +36,7 @@ Deno.test("the original config file loads unchanged", async () => {
       api_key: null,
       api_version: null,
       default_max_tokens: 4096,
+      responses_api: "auto",
       deployments: {},
       timeout_ms: 60_000,
       max_retries: 1,
@@ -46,7 +48,7 @@ Deno.test("the original config file loads unchanged", async () => {
 
 Deno.test("an empty file and a comments-only file load as all defaults", async () => {
   const expected = {
-    auth: { enabled: false, keys: [], admin_keys: [], oidc: null },
+    auth: { enabled: false, keys: [], admin_keys: [], admin_groups: [], oidc: null },
     ratelimit: {
       enabled: false,
       backend: "memory",
@@ -118,6 +120,7 @@ Deno.test("provider fields get defaults and are normalised", async () => {
     api_key: null,
     api_version: null,
     default_max_tokens: 4096,
+    responses_api: "auto",
     deployments: {},
     timeout_ms: 30_000,
     max_retries: 2,
