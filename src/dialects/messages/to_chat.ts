@@ -58,7 +58,7 @@ const KNOWN_FIELDS = new Set([
 ]);
 
 /** OpenAI refuses a longer `user` (observed, not documented): a longer id is dropped. */
-const MAX_USER_LENGTH = 64;
+export const MAX_USER_LENGTH = 64;
 
 /** Translates a parsed Messages request body into a Chat Completions request body. */
 export function messagesToChat(raw: unknown, options: ToChatOptions = {}): ToChatResult {
