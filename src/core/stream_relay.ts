@@ -43,8 +43,16 @@ export interface RelayOptions {
   label: string;
   /** Scrubs secrets from the error event's message (an upstream's words may echo a key). */
   redact?: (text: string) => string;
-  /** The event that ends a broken stream, in the client's API (default: `streamErrorEvent`). */
-  errorEvent?: (error: unknown, label: string, redact?: (text: string) => string) => string;
+  /**
+   * The event that ends a broken stream, in the client's API (default: `streamErrorEvent`). It
+   * is given the stream's last bytes sent, for APIs whose events are numbered.
+   */
+  errorEvent?: (
+    error: unknown,
+    label: string,
+    redact?: (text: string) => string,
+    tail?: Uint8Array,
+  ) => string;
   /**
    * Checks the tail of a stream the upstream closed cleanly: why it is not its API's end (its
    * last event missing), or undefined when it is. A stream cut short ends with the error event.
@@ -122,7 +130,10 @@ export function relayStream(
   const onError = (error: unknown): void => {
     if (ended) return;
     const prefix = atEventBoundary ? "" : "\n\n";
-    const event = encoder.encode(prefix + errorEvent(error, options.label, options.redact));
+    const sentTail = tail.subarray(0, tailLength);
+    const event = encoder.encode(
+      prefix + errorEvent(error, options.label, options.redact, sentTail),
+    );
     sent(event);
     control.enqueue(event);
     control.close();

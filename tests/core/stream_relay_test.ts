@@ -84,3 +84,30 @@ Deno.test("a stream closed before its API's last event ends with the error event
   assert.equal(ends[1]?.end.kind, "done");
   idle.close();
 });
+
+Deno.test("the event that ends a broken stream is given the stream's last bytes sent", async () => {
+  const idle = new IdleWatch(1000);
+  let reads = 0;
+  const failing = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (reads++ === 0) controller.enqueue(encoder.encode("data: second\n\n"));
+      else controller.error(new Error("connection reset"));
+    },
+  }).getReader();
+  const stream = relayStream(encoder.encode("data: first\n\n"), failing, {
+    idle,
+    idleTimeoutMs: 60_000,
+    abort: () => {},
+    label: "test/model",
+    onEnd: () => {},
+    errorEvent: (error, _label, _redact, tail) =>
+      `data: ${(error as Error).message} after ${
+        JSON.stringify(new TextDecoder().decode(tail))
+      }\n\n`,
+  });
+  assert.equal(
+    await new Response(stream).text(),
+    'data: first\n\ndata: second\n\ndata: connection reset after "data: first\\n\\ndata: second\\n\\n"\n\n',
+  );
+  idle.close();
+});
