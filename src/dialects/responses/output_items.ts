@@ -1,13 +1,13 @@
 /**
  * Output items of a Responses answer, as the whole response lists them and as a stream's
- * `response.output_item.added` / `.done` events carry them. Their fields come in the order
- * OpenAI sends them.
+ * `response.output_item.added` / `.done` events carry them (their fields in the order OpenAI
+ * sends them), and the items a stream builds as the hub's deltas arrive.
  */
 import type { JsonObject } from "../../core/json.ts";
 import type { ClientToolName } from "./context.ts";
-import type { ItemStatus } from "./wire.ts";
+import { customInput, type ItemStatus } from "./wire.ts";
 
-/** A `output_text` content part. */
+/** An `output_text` content part. */
 export function outputText(text: string): JsonObject {
   return { type: "output_text", annotations: [], logprobs: [], text };
 }
@@ -53,4 +53,66 @@ export function callItem(id: string, status: ItemStatus, call: CallFields): Json
 /** The id prefix of a call item: `ctc_` for a custom tool's, `fc_` for a function's. */
 export function callIdPrefix(tool: ClientToolName): string {
   return tool.custom ? "ctc_" : "fc_";
+}
+
+/** A reasoning item as a stream builds it, its summary written as the hub's reasoning arrives. */
+export interface ReasoningOutput {
+  kind: "reasoning";
+  index: number;
+  id: string;
+  text: string;
+  open: boolean;
+}
+
+/** A content part of the message item. */
+export interface Part {
+  type: "output_text" | "refusal";
+  text: string;
+}
+
+/** A message item as a stream builds it, its parts written as the hub's text (or refusal) arrives. */
+export interface MessageOutput {
+  kind: "message";
+  index: number;
+  id: string;
+  parts: Part[];
+  /** Whether the last part still takes deltas. */
+  partOpen: boolean;
+  open: boolean;
+  status: ItemStatus;
+}
+
+/** A function call or custom tool call item as a stream builds it. */
+export interface CallOutput {
+  kind: "call";
+  index: number;
+  id: string;
+  callId: string;
+  tool: ClientToolName;
+  /** The hub's arguments so far (JSON text). */
+  text: string;
+  open: boolean;
+  status: ItemStatus;
+}
+
+/** An output item as a stream builds it. */
+export type Output = ReasoningOutput | MessageOutput | CallOutput;
+
+/** An output item a stream builds, as it stands. */
+export function snapshot(item: Output): JsonObject {
+  switch (item.kind) {
+    case "reasoning":
+      return reasoningItem(item.id, item.text);
+    case "message":
+      return messageItem(item.id, item.status, item.parts.map(partOf));
+    case "call": {
+      const text = item.tool.custom ? customInput(item.text) : item.text;
+      return callItem(item.id, item.status, { callId: item.callId, tool: item.tool, text });
+    }
+  }
+}
+
+/** A message part as a content part. */
+export function partOf(part: Part): JsonObject {
+  return part.type === "output_text" ? outputText(part.text) : refusalPart(part.text);
 }

@@ -8,14 +8,19 @@
 import { isRecord, type JsonObject } from "../../core/json.ts";
 import { isSet } from "./fields.ts";
 import { reasoningOf } from "../messages/from_chat.ts";
-import type { ClientToolName, ResponseContext } from "./context.ts";
+import type { ResponseContext } from "./context.ts";
 import {
   callIdPrefix,
   callItem,
+  type CallOutput,
   messageItem,
-  outputText,
+  type MessageOutput,
+  type Output,
+  type Part,
+  partOf,
   reasoningItem,
-  refusalPart,
+  type ReasoningOutput,
+  snapshot,
 } from "./output_items.ts";
 import {
   callIdFor,
@@ -33,48 +38,6 @@ import {
   sseEvent,
   usageFromChat,
 } from "./wire.ts";
-
-/** The reasoning item, its summary written as the hub's reasoning arrives. */
-interface ReasoningOutput {
-  kind: "reasoning";
-  index: number;
-  id: string;
-  text: string;
-  open: boolean;
-}
-
-/** A content part of the message item. */
-interface Part {
-  type: "output_text" | "refusal";
-  text: string;
-}
-
-/** The message item, its parts written as the hub's text (or refusal) arrives. */
-interface MessageOutput {
-  kind: "message";
-  index: number;
-  id: string;
-  parts: Part[];
-  /** Whether the last part still takes deltas. */
-  partOpen: boolean;
-  open: boolean;
-  status: ItemStatus;
-}
-
-/** A function call or custom tool call item. */
-interface CallOutput {
-  kind: "call";
-  index: number;
-  id: string;
-  callId: string;
-  tool: ClientToolName;
-  /** The hub's arguments so far (JSON text). */
-  text: string;
-  open: boolean;
-  status: ItemStatus;
-}
-
-type Output = ReasoningOutput | MessageOutput | CallOutput;
 
 /** One upstream tool call, by its Chat `index`. */
 interface HubCall {
@@ -433,24 +396,6 @@ export class ChatToResponsesTranslator {
     const type = end.status === "completed" ? "response.completed" : "response.incomplete";
     return out + this.#event(type, { response });
   }
-}
-
-/** An output item as it stands. */
-function snapshot(item: Output): JsonObject {
-  switch (item.kind) {
-    case "reasoning":
-      return reasoningItem(item.id, item.text);
-    case "message":
-      return messageItem(item.id, item.status, item.parts.map(partOf));
-    case "call": {
-      const text = item.tool.custom ? customInput(item.text) : item.text;
-      return callItem(item.id, item.status, { callId: item.callId, tool: item.tool, text });
-    }
-  }
-}
-
-function partOf(part: Part): JsonObject {
-  return part.type === "output_text" ? outputText(part.text) : refusalPart(part.text);
 }
 
 /** The message of an upstream `{"error": ...}` payload. */
