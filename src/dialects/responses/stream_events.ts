@@ -90,7 +90,6 @@ export class ChatToResponsesTranslator {
     // Deltas after the finish would reopen items the client was told are done.
     if (!isRecord(choice) || this.#finish !== undefined) return out;
     if (isRecord(choice.delta)) out += this.#delta(choice.delta);
-    if (this.ended) return out;
     if (isSet(choice.finish_reason)) {
       this.#finish = choice.finish_reason;
       out += this.#closeAll(endFor(this.#finish).status);
