@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ProviderError } from "../../../src/core/errors.ts";
 import type { JsonObject } from "../../../src/core/json.ts";
 import { chatToResponse } from "../../../src/dialects/responses/from_chat.ts";
+import { responsesToChat } from "../../../src/dialects/responses/to_chat.ts";
 import { context, CREATED_AT, fixture, REQUEST, RESPONSE_ID } from "./support.ts";
 
 /** A completion with one choice made of `message` and `finish`. */
@@ -177,6 +178,26 @@ Deno.test("tool calls come back under the client's names: namespaced, custom, pl
     output_tokens_details: { reasoning_tokens: 5 },
     total_tokens: 99,
   });
+});
+
+Deno.test("calls to the tools the request's translation renamed come back as the client named them", () => {
+  const { body, toolNames } = responsesToChat(REQUEST);
+  const hubNames = (body.tools as { function: { name: string } }[]).map((t) => t.function.name);
+  const call = (name: string, args: string, i: number) => ({
+    id: `call_${i}`,
+    type: "function",
+    function: { name, arguments: args },
+  });
+  const answer = completion({
+    tool_calls: hubNames.map((name, i) => call(name, '{"input":"patch text"}', i)),
+  }, "tool_calls");
+  const output = outputOf(chatToResponse(answer, { ...context(), toolNames }));
+  assert.deepEqual(output.map((item) => [item.type, item.namespace, item.name]), [
+    ["function_call", "files", "read"],
+    ["custom_tool_call", undefined, "apply_patch"],
+    ["function_call", undefined, "get_time"],
+  ]);
+  assert.equal(output[1]?.input, "patch text");
 });
 
 Deno.test("a custom tool's arguments that are not {input} are its input as written", () => {
