@@ -43,11 +43,17 @@ export interface Endpoint {
   plan(body: Record<string, unknown>, scenario: AnsweringScenario, name: string): Plan;
 }
 
-function invalid(message: string, param: string | null, code: string | null = null): ErrorInfo {
+/** An `invalid_request_error` naming the parameter at fault. */
+export function invalid(
+  message: string,
+  param: string | null,
+  code: string | null = null,
+): ErrorInfo {
   return { message, type: "invalid_request_error", param, code };
 }
 
-function checkModel(body: unknown): ErrorInfo | undefined {
+/** The 400 OpenAI answers a body that is not an object or has no model; undefined when fine. */
+export function checkModel(body: unknown): ErrorInfo | undefined {
   if (body !== undefined && !isRecord(body)) {
     return invalid("Invalid type for request body: expected an object.", null);
   }
@@ -57,7 +63,8 @@ function checkModel(body: unknown): ErrorInfo | undefined {
   return undefined;
 }
 
-function isStreamRequest(body: Record<string, unknown>): boolean {
+/** Whether the request asks for a stream. */
+export function isStreamRequest(body: Record<string, unknown>): boolean {
   return body.stream === true;
 }
 
@@ -69,13 +76,14 @@ function metaOf(body: Record<string, unknown>, prefix: string): ResponseMeta {
   return { id: newId(prefix), created: unixNow(), model: String(body.model) };
 }
 
-function piecesOf(scenario: AnsweringScenario, name: string): string[] {
+/** The text pieces of an answer: the scenario's, else "Hello from <name>" in three. */
+export function piecesOf(scenario: AnsweringScenario, name: string): string[] {
   if (scenario.type === "ok") return [scenario.content ?? `Hello from ${name}`];
   return scenario.pieces ?? ["Hello", " from", ` ${name}`];
 }
 
 /** A streamed answer paced as the scenario says; break/hang counts content chunks. */
-function streamPlan(stream: StreamEvents, scenario: AnsweringScenario): Plan {
+export function streamPlan(stream: StreamEvents, scenario: AnsweringScenario): Plan {
   const base = { kind: "stream" as const, contentType: "text/event-stream", events: stream.events };
   if (scenario.type === "ok") {
     return { ...base, firstByteDelayMs: scenario.delayMs ?? 0, gapMs: 0, stopMode: "break" };
@@ -98,7 +106,7 @@ function streamPlan(stream: StreamEvents, scenario: AnsweringScenario): Plan {
  * A non-streamed answer. A "stream" scenario with breakAfter/hangAfter sends the headers and half
  * the JSON, then breaks or hangs: a body that stops mid-way.
  */
-function jsonPlan(body: unknown, scenario: AnsweringScenario): Plan {
+export function jsonPlan(body: unknown, scenario: AnsweringScenario): Plan {
   if (scenario.type === "ok") return { kind: "json", body, delayMs: scenario.delayMs ?? 0 };
   const firstByteDelayMs = scenario.firstByteDelayMs ?? 0;
   if (scenario.breakAfter === undefined && scenario.hangAfter === undefined) {

@@ -1,5 +1,6 @@
-// A mock OpenAI-compatible upstream on a real socket, scripted per request with scenarios.
-import { type AnsweringScenario, endpointFor, type Plan } from "./mock_endpoints.ts";
+// A mock OpenAI-compatible upstream on a real socket, scripted per request with scenarios:
+// Chat Completions, legacy completions, embeddings, models and the Responses API.
+import { type AnsweringScenario, type Endpoint, endpointFor, type Plan } from "./mock_endpoints.ts";
 import { MockBreak, pacedBody, sleep, untilAborted } from "./mock_pacing.ts";
 import {
   errorBody,
@@ -10,6 +11,9 @@ import {
   modelListBody,
   newId,
 } from "./mock_openai_wire.ts";
+import { answerStored, responsesEndpoint, type StoredResponse } from "./mock_responses.ts";
+
+export type { StoredResponse } from "./mock_responses.ts";
 
 /** One request the mock upstream received. */
 export interface RecordedRequest {
@@ -25,13 +29,16 @@ export interface RecordedRequest {
 
 /** What the mock upstream does with one request. */
 export type Scenario =
-  /** Answer normally after `delayMs`; `toolCall` applies to chat requests that carry `tools`. */
+  /**
+   * Answer normally after `delayMs`; `toolCall` applies to chat and Responses requests that
+   * carry `tools`.
+   */
   | {
     type: "ok";
     content?: string;
     delayMs?: number;
-    toolCall?: { name: string; arguments: string };
-    /** Chat: the usage reported instead of the counted one. */
+    toolCall?: MockToolCall;
+    /** Chat and Responses: the usage reported instead of the counted one. */
     usage?: MockUsage;
   }
   /** Answer with an OpenAI-shaped error (or `rawBody` verbatim). */
@@ -61,7 +68,25 @@ export type Scenario =
     contentType?: string;
     /** Chat: the usage reported (when the request asks for it) instead of the counted one. */
     usage?: MockUsage;
+    /**
+     * Responses: after `failAfter` text deltas a `response.failed` event (with `failure`, else
+     * a server_error) ends the stream, as OpenAI reports a response that failed mid-way.
+     */
+    failAfter?: number;
+    failure?: { code: string; message: string };
   };
+
+/**
+ * The tool call an "ok" scenario answers with. Responses only: `namespace` puts the call's
+ * group in the `function_call` item's `namespace` field (Codex's `{"type": "namespace"}` tools);
+ * `custom` makes it a `custom_tool_call` whose free-form `input` is `arguments`.
+ */
+export interface MockToolCall {
+  name: string;
+  arguments: string;
+  namespace?: string;
+  custom?: boolean;
+}
 
 /** Token counts a scenario reports; `cached` goes in `prompt_tokens_details.cached_tokens`. */
 export interface MockUsage {
@@ -81,13 +106,15 @@ export interface MockUpstream {
   requests: RecordedRequest[];
   /** Model ids served by GET /v1/models (mutable). */
   models: string[];
+  /** Responses kept by POST /v1/responses (all but `store: false` ones), by id. */
+  responses: Map<string, StoredResponse>;
   /** When set, GET /v1/models answers with it ("ok" delays, "error" fails, "hang" hangs). */
   modelsScenario?: Scenario;
   /** Queue scenarios consumed one per POST request (FIFO); when empty, the default decides. */
   enqueue(...scenarios: Scenario[]): void;
   /** Replace the default used when the queue is empty. */
   setDefault(fn: (req: RecordedRequest) => Scenario): void;
-  /** Clear the queue, the recorded requests, the default and `modelsScenario`. */
+  /** Clear the queue, the recorded requests, the kept responses, the default and `modelsScenario`. */
   reset(): void;
   /** Interrupt hanging and streaming responses and stop the server. */
   close(): Promise<void>;
@@ -101,6 +128,8 @@ export function defaultScenario(req: RecordedRequest): Scenario {
 interface MockState {
   upstream: MockUpstream;
   closing: AbortController;
+  /** POST /v1/responses, or undefined when the mock speaks only the older APIs. */
+  responses?: Endpoint;
   /** The next scenario: the queue's head, else the default. */
   next(record: RecordedRequest): Scenario;
 }
@@ -237,7 +266,15 @@ function route(state: MockState, exchange: Exchange, parsed: boolean) {
   if (method === "GET" && path.startsWith("/v1/models/")) {
     return serveModels(state, exchange, decodeURIComponent(path.slice("/v1/models/".length)));
   }
-  const endpoint = method === "POST" ? endpointFor(path) : undefined;
+  if (state.responses) {
+    const stored = answerStored(state.upstream.responses, exchange.record);
+    if (stored) return jsonResponse(stored.body, stored.status);
+  }
+  const endpoint = method !== "POST"
+    ? undefined
+    : path === "/v1/responses"
+    ? state.responses
+    : endpointFor(path);
   if (!endpoint) {
     const message = `Invalid URL (${method} ${path})`;
     return errorResponse(404, { message, type: "invalid_request_error", code: null });
@@ -301,10 +338,16 @@ function onServeError(error: unknown): Response {
   return new Response(null, { status: 500 });
 }
 
+/** Options for `startMockUpstream`. */
+export interface MockUpstreamOptions {
+  models?: string[];
+  name?: string;
+  /** False answers every /v1/responses path with 404, as a server with only Chat Completions. */
+  responsesApi?: boolean;
+}
+
 /** Starts a mock OpenAI-compatible upstream on 127.0.0.1 with a free port. */
-export function startMockUpstream(
-  options: { models?: string[]; name?: string } = {},
-): Promise<MockUpstream> {
+export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<MockUpstream> {
   const closing = new AbortController();
   // The handler only runs after `state` below exists.
   const server = Deno.serve(
@@ -321,6 +364,7 @@ export function startMockUpstream(
     name: options.name ?? "mock",
     requests: [],
     models: [...(options.models ?? ["gpt-4o-mini", "text-embedding-3-small"])],
+    responses: new Map(),
     modelsScenario: undefined,
     enqueue(...scenarios) {
       queue.push(...scenarios);
@@ -331,6 +375,7 @@ export function startMockUpstream(
     reset() {
       queue.length = 0;
       upstream.requests.length = 0;
+      upstream.responses.clear();
       fallback = defaultScenario;
       upstream.modelsScenario = undefined;
     },
@@ -346,6 +391,7 @@ export function startMockUpstream(
   const state: MockState = {
     upstream,
     closing,
+    responses: options.responsesApi === false ? undefined : responsesEndpoint(upstream.responses),
     next: (record) => queue.shift() ?? fallback(record),
   };
   return Promise.resolve(upstream);
