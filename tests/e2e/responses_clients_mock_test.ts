@@ -294,6 +294,35 @@ Deno.test("AI SDK runs a tool the mock calls and sends the result back", () =>
     assert.deepEqual(JSON.parse(String(output?.output)), { city: "Oslo", sky: "overcast" });
   }));
 
+Deno.test("AI SDK streamText streams a tool call's input, runs it and streams the answer", () =>
+  withMock(async (mock) => {
+    mock.enqueue(
+      { type: "ok", toolCall: { name: "get_time", arguments: '{"zone":"UTC"}' } },
+      { type: "stream", pieces: ["It is", " noon"] },
+    );
+    const getTime = tool({
+      inputSchema: jsonSchema<{ zone: string }>({
+        type: "object",
+        properties: { zone: { type: "string" } },
+      }),
+      execute: ({ zone }) => Promise.resolve(`12:00 ${zone}`),
+    });
+    const result = await aiStreamText(mock.url, {
+      model: "gpt-4o-mini",
+      prompt: "What time is it?",
+      tools: { get_time: getTime },
+      maxSteps: 2,
+    });
+    assert.equal(result.text, "It is noon");
+    assert.deepEqual(result.toolCalls, [{ toolName: "get_time", input: { zone: "UTC" } }]);
+    const parts = result.partTypes;
+    const order = ["tool-input-start", "tool-input-delta", "tool-call", "tool-result", "text-delta"]
+      .map((type) => parts.indexOf(type));
+    assert.ok(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)), parts.join());
+    const [output] = itemsOfType(inputOf(mock, 1), "function_call_output");
+    assert.equal(output?.output, "12:00 UTC");
+  }));
+
 Deno.test("AI SDK streamText rejects with the message of a response.failed event", () =>
   withMock(async (mock) => {
     const failure = { code: "server_error", message: "the model tripped over a cable" };
