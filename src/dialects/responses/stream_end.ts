@@ -4,6 +4,7 @@
  * them a client's SDK would take a cut stream for a whole answer.
  */
 import { ProviderError } from "../../core/errors.ts";
+import type { JsonObject } from "../../core/json.ts";
 import { streamFailure } from "../../core/stream_relay.ts";
 import { sseEvent } from "./wire.ts";
 
@@ -13,15 +14,18 @@ const decoder = new TextDecoder();
 const SEQUENCE_NUMBER = /"sequence_number"\s*:\s*(\d+)/g;
 
 /**
- * The `error` event that ends a Responses stream broken after it started, with the signature of
- * the stream relay's `errorEvent` option. Its sequence number follows the last one in `tail`,
- * the stream's last bytes sent (0 when they show none).
+ * The events that end a Responses stream broken after it started, with the signature of the
+ * stream relay's `errorEvent` option (plus the response, when known): an `error` event, then
+ * `response.failed` for `response` (Codex reads only the latter, the openai SDK raises only on the
+ * former). Sequence numbers follow the last one in `tail`, the stream's last bytes sent (0 when
+ * they show none).
  */
 export function responsesStreamErrorEvent(
   error: unknown,
   label: string,
   redact: (text: string) => string = (text) => text,
   tail?: Uint8Array,
+  response?: JsonObject,
 ): string {
   const message = redact(streamFailure(error, label));
   const idle = error instanceof ProviderError && error.kind === "idle_timeout";
@@ -32,7 +36,19 @@ export function responsesStreamErrorEvent(
       next = Number(match[1]) + 1;
     }
   }
-  return sseEvent("error", { type: "error", code, message, param: null, sequence_number: next });
+  const event = sseEvent("error", {
+    type: "error",
+    code,
+    message,
+    param: null,
+    sequence_number: next,
+  });
+  if (response === undefined) return event;
+  return event + sseEvent("response.failed", {
+    type: "response.failed",
+    response: { ...response, status: "failed", error: { code: "server_error", message } },
+    sequence_number: next + 1,
+  });
 }
 
 /** The events that end a Responses stream, by their `event:` line or their `type`. */

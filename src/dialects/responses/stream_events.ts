@@ -104,7 +104,7 @@ export class ChatToResponsesTranslator {
     return this.fail("the upstream stream ended before the answer was complete");
   }
 
-  /** Ends the stream with `response.failed` carrying `message` and the output so far. */
+  /** Ends the stream with `error` and `response.failed` carrying `message` and the output so far. */
   fail(message: string): string {
     const out = this.#start();
     this.ended = true;
@@ -118,7 +118,9 @@ export class ChatToResponsesTranslator {
       usage: this.#usage ?? null,
       error: { code: "server_error", message },
     });
-    return out + this.#event("response.failed", { response });
+    // Both: Codex reads only response.failed, the openai SDK raises only on error.
+    return out + this.#event("error", { code: "server_error", message, param: null }) +
+      this.#event("response.failed", { response });
   }
 
   #response(state: ResponseState): JsonObject {

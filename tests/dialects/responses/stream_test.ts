@@ -201,11 +201,17 @@ function messageEvents(id: string, index: number, deltas: string[], status = "co
   ];
 }
 
-function failed(output: JsonObject[], text: string, usage: JsonObject | null = null): Event {
-  return ["response.failed", {
-    type: "response.failed",
-    response: response("failed", output, usage, { error: { code: "server_error", message: text } }),
-  }];
+/** How a failed stream ends: an `error` event, then `response.failed` with the output so far. */
+function failed(output: JsonObject[], text: string, usage: JsonObject | null = null): Event[] {
+  return [
+    ["error", { type: "error", code: "server_error", message: text, param: null }],
+    ["response.failed", {
+      type: "response.failed",
+      response: response("failed", output, usage, {
+        error: { code: "server_error", message: text },
+      }),
+    }],
+  ];
 }
 
 const TEXT_OUTPUT = [message("msg_1", "completed", ["Héllo there! 👋"])];
@@ -402,7 +408,7 @@ Deno.test("an upstream error event ends the stream with response.failed, the out
     ...started(),
     itemAdded(0, message("msg_1", "in_progress", [])),
     ...textPart("msg_1", 0, ["Once upon"]).slice(0, 2),
-    failed(
+    ...failed(
       [message("msg_1", "incomplete", ["Once upon"])],
       "The server had an error while processing your request. Sorry about that!",
     ),
@@ -416,14 +422,14 @@ Deno.test("a stream cut off before its end fails, never a clean-looking end", as
     ...started(),
     itemAdded(0, message("msg_1", "in_progress", [])),
     ...textPart("msg_1", 0, ["The answer is"]).slice(0, 2),
-    failed(
+    ...failed(
       [message("msg_1", "incomplete", ["The answer is"])],
       "the upstream stream ended before the answer was complete",
     ),
   ]);
   assert.deepEqual(events((await translate([])).text), [
     ...started(),
-    failed([], "the upstream stream ended before the answer was complete"),
+    ...failed([], "the upstream stream ended before the answer was complete"),
   ]);
 });
 
@@ -509,7 +515,7 @@ Deno.test("a tool call that never gets a name fails the response", async () => {
     choice({}, "tool_calls"),
   ]);
   const got = events((await translate(cut(text, 50))).text);
-  assert.deepEqual(got.at(-1), failed([], "the upstream's tool call 0 never got a name"));
+  assert.deepEqual(got.slice(-2), failed([], "the upstream's tool call 0 never got a name"));
 });
 
 Deno.test("data that is not JSON ends the stream with response.failed", async () => {
