@@ -1,14 +1,21 @@
 /**
- * Human-friendly durations ("500ms", "1m30s") and sizes ("10MB") used by the config file.
+ * Human-friendly durations ("500ms", "1m30s", "30d") and sizes ("10MB") used by the config file.
  */
 
-const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+const DURATION_UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 
 // "ms" must come before "m" so "500ms" is not read as 500 minutes followed by garbage.
-const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
+const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
 
 /**
- * Parses "500ms", "30s", "2m", "1h" or compounds like "1m30s" into milliseconds.
+ * Parses "500ms", "30s", "2m", "1h", "30d" or compounds like "1m30s" into milliseconds (a day is
+ * 24 hours).
  * Every number needs a unit: a bare "30" is ambiguous (seconds? ms?), so it is rejected.
  */
 export function parseDuration(text: string): number | undefined {

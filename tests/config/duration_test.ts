@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { parseDuration, parseSize } from "../../src/config/duration.ts";
 
-Deno.test("durations accept ms, s, m and h units", () => {
+Deno.test("durations accept ms, s, m, h and d units", () => {
   assert.equal(parseDuration("500ms"), 500);
   assert.equal(parseDuration("30s"), 30_000);
   assert.equal(parseDuration("2m"), 120_000);
   assert.equal(parseDuration("1h"), 3_600_000);
+  assert.equal(parseDuration("30d"), 30 * 24 * 3_600_000);
   assert.equal(parseDuration("0s"), 0);
   assert.equal(parseDuration("1.5s"), 1_500);
 });
@@ -13,10 +14,11 @@ Deno.test("durations accept ms, s, m and h units", () => {
 Deno.test("durations may be compound like 1m30s", () => {
   assert.equal(parseDuration("1m30s"), 90_000);
   assert.equal(parseDuration("1h2m3s4ms"), 3_723_004);
+  assert.equal(parseDuration("1d12h"), 36 * 3_600_000);
 });
 
 Deno.test("durations without a unit or with garbage are rejected", () => {
-  for (const text of ["", "30", "1m30", "30 s", "s", "-1s", "1d", "abc", "1s!"]) {
+  for (const text of ["", "30", "1m30", "30 s", "s", "-1s", "1w", "1D", "abc", "1s!"]) {
     assert.equal(parseDuration(text), undefined, text);
   }
 });
