@@ -1,8 +1,8 @@
 /**
  * The shared store: Postgres through the `postgres` client (loaded only when `storage.url` names a
- * Postgres server), so every gateway instance sees the same keys, usage and spend. Queries are
- * prepared statements; a batch of usage records is one parameter (a JSON array unpacked by
- * `jsonb_to_recordset`), so every batch size shares one statement.
+ * Postgres server), so every gateway instance sees the same keys, usage, spend and stored
+ * responses. Queries are prepared statements; a batch of usage records is one parameter (a JSON
+ * array unpacked by `jsonb_to_recordset`), so every batch size shares one statement.
  */
 
 import postgres from "postgres";
@@ -12,6 +12,7 @@ import {
   limitRule,
   newKey,
   normalizeHash,
+  responseParts,
   sortRows,
   stringList,
 } from "./records.ts";
@@ -22,6 +23,7 @@ import {
   type SpendQuery,
   type Store,
   StoreConflictError,
+  type StoredResponse,
   type StoreOptions,
   type UsageDimension,
   type UsageQuery,
@@ -249,6 +251,35 @@ class PostgresStore implements Store {
     return Number(row?.cost_usd ?? 0);
   }
 
+  async putResponse(r: StoredResponse): Promise<void> {
+    await this.#sql`INSERT INTO responses (id, owner, provider, model, created_at, expires_at,
+        previous_response_id, input, response, size)
+      VALUES (${r.id}, ${r.owner}, ${r.provider}, ${r.model}, ${new Date(r.created_at)},
+        ${new Date(r.expires_at)}, ${r.previous_response_id}, ${jsonb(r.input)}::text::jsonb,
+        ${jsonb(r.response)}::text::jsonb, ${r.size})
+      ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, provider = excluded.provider,
+        model = excluded.model, created_at = excluded.created_at,
+        expires_at = excluded.expires_at, previous_response_id = excluded.previous_response_id,
+        input = excluded.input, response = excluded.response, size = excluded.size`;
+  }
+
+  async getResponse(id: string, now: number): Promise<StoredResponse | null> {
+    const [row] = await this.#sql`SELECT id, owner, provider, model, created_at, expires_at,
+        previous_response_id, input, response, size::float8 AS size
+      FROM responses WHERE id = ${id} AND expires_at > ${new Date(now)}`;
+    return row === undefined ? null : responseFromRow(row);
+  }
+
+  async deleteResponse(id: string): Promise<boolean> {
+    const result = await this.#sql`DELETE FROM responses WHERE id = ${id}`;
+    return result.count > 0;
+  }
+
+  async purgeResponses(now: number): Promise<number> {
+    const result = await this.#sql`DELETE FROM responses WHERE expires_at <= ${new Date(now)}`;
+    return result.count;
+  }
+
   async close(): Promise<void> {
     await this.#sql.end({ timeout: CLOSE_TIMEOUT_S });
   }
@@ -284,6 +315,23 @@ function json(value: unknown): string | null {
   return value === null ? null : JSON.stringify(value);
 }
 
+/**
+ * Escapes `JSON.stringify` writes for U+0000 and for an unpaired surrogate (a pair it writes as
+ * it is), preceded by an even run of backslashes so that escaped backslashes are not mistaken.
+ */
+const UNFIT_FOR_JSONB = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/g;
+
+/**
+ * JSON text of a client's items for a jsonb column. Postgres refuses U+0000 and unpaired
+ * surrogates in jsonb, and a refused write would lose the whole response: they become U+FFFD,
+ * as a UTF-8 encoder writes an unpaired surrogate.
+ */
+function jsonb(value: unknown): string | null {
+  const text = json(value);
+  if (text === null || !text.includes("\\u")) return text;
+  return text.replace(UNFIT_FOR_JSONB, "$1\\ufffd");
+}
+
 function date(ms: number | null): Date | null {
   return ms === null ? null : new Date(ms);
 }
@@ -291,6 +339,22 @@ function date(ms: number | null): Date | null {
 function millis(value: unknown): number | null {
   if (value === null || value === undefined) return null;
   return value instanceof Date ? value.getTime() : Number(value);
+}
+
+function responseFromRow(row: Row): StoredResponse {
+  return {
+    id: String(row.id),
+    owner: String(row.owner),
+    provider: row.provider === null ? null : String(row.provider),
+    model: String(row.model),
+    created_at: millis(row.created_at) ?? 0,
+    expires_at: millis(row.expires_at) ?? 0,
+    previous_response_id: row.previous_response_id === null
+      ? null
+      : String(row.previous_response_id),
+    ...responseParts(row.input, row.response),
+    size: Number(row.size),
+  };
 }
 
 function keyFromRow(row: Row): VirtualKey {

@@ -90,3 +90,14 @@ export function limitRule(value: unknown): LimitRule | null {
 export function jsonObject(value: unknown): JsonObject {
   return isRecord(value) ? value : {};
 }
+
+/** A stored response's input items or response object, null staying null. */
+export function responseParts(
+  input: unknown,
+  response: unknown,
+): { input: unknown[] | null; response: JsonObject | null } {
+  return {
+    input: input === null || input === undefined ? null : Array.isArray(input) ? input : [],
+    response: response === null || response === undefined ? null : jsonObject(response),
+  };
+}

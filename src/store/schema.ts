@@ -73,6 +73,19 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     cost_usd REAL NOT NULL,
     PRIMARY KEY (scope, id, hour)
   ) WITHOUT ROWID;`,
+  `CREATE TABLE responses (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    provider TEXT,
+    model TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    previous_response_id TEXT,
+    input TEXT,
+    response TEXT,
+    size INTEGER NOT NULL
+  );
+  CREATE INDEX responses_expires_at ON responses (expires_at);`,
 ];
 
 /** Postgres: the same tables, with timestamptz times and jsonb lists and objects. */
@@ -126,6 +139,19 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     cost_usd double precision NOT NULL,
     PRIMARY KEY (scope, id, hour)
   );`,
+  `CREATE TABLE responses (
+    id text PRIMARY KEY,
+    owner text NOT NULL,
+    provider text,
+    model text NOT NULL,
+    created_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    previous_response_id text,
+    input jsonb,
+    response jsonb,
+    size bigint NOT NULL
+  );
+  CREATE INDEX responses_expires_at ON responses (expires_at);`,
 ];
 
 /** The newest schema version this gateway knows. */

@@ -17,6 +17,7 @@ import {
   newKey,
   normalizeHash,
   patchedKey,
+  responseParts,
   sortRows,
   stringList,
 } from "./records.ts";
@@ -27,6 +28,7 @@ import {
   type SpendQuery,
   type Store,
   StoreConflictError,
+  type StoredResponse,
   type StoreOptions,
   type UsageDimension,
   type UsageQuery,
@@ -194,6 +196,27 @@ class SqliteStore implements Store {
     });
   }
 
+  putResponse(response: StoredResponse): Promise<void> {
+    return run(() => {
+      this.#sql.putResponse.run(...responseValues(response));
+    });
+  }
+
+  getResponse(id: string, now: number): Promise<StoredResponse | null> {
+    return run(() => {
+      const row = this.#sql.getResponse.get(id, now);
+      return row === undefined ? null : responseFromRow(row);
+    });
+  }
+
+  deleteResponse(id: string): Promise<boolean> {
+    return run(() => Number(this.#sql.deleteResponse.run(id).changes) > 0);
+  }
+
+  purgeResponses(now: number): Promise<number> {
+    return run(() => Number(this.#sql.purgeResponses.run(now).changes));
+  }
+
   close(): Promise<void> {
     return run(() => {
       if (this.#db.isOpen) this.#db.close();
@@ -207,6 +230,8 @@ const INSERT_USAGE = `INSERT INTO usage (time, request_id, key_id, key_name, use
 const USAGE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 /** Usage rows per multi-row insert (19 values each, well under SQLite's 32,766 variables). */
 const USAGE_ROWS = 25;
+const RESPONSE_COLUMNS = `id, owner, provider, model, created_at, expires_at,
+  previous_response_id, input, response, size`;
 
 function prepareAll(db: DatabaseSync) {
   const summary = {} as Record<UsageDimension, StatementSync>;
@@ -246,6 +271,15 @@ function prepareAll(db: DatabaseSync) {
       `SELECT coalesce(sum(cost_usd), 0) AS cost_usd FROM spend
       WHERE scope = ? AND id = ? AND hour >= ?`,
     ),
+    // A replaced row is deleted and inserted again: every column is the new response's.
+    putResponse: db.prepare(
+      `INSERT OR REPLACE INTO responses (${RESPONSE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    getResponse: db.prepare(
+      `SELECT ${RESPONSE_COLUMNS} FROM responses WHERE id = ? AND expires_at > ?`,
+    ),
+    deleteResponse: db.prepare("DELETE FROM responses WHERE id = ?"),
+    purgeResponses: db.prepare("DELETE FROM responses WHERE expires_at <= ?"),
     summary,
   };
 }
@@ -315,6 +349,40 @@ function usageValues(r: UsageRecord): SQLInputValue[] {
     r.ttfb_ms,
     r.stream ? 1 : 0,
   ];
+}
+
+function responseValues(r: StoredResponse): SQLInputValue[] {
+  return [
+    r.id,
+    r.owner,
+    r.provider,
+    r.model,
+    r.created_at,
+    r.expires_at,
+    r.previous_response_id,
+    r.input === null ? null : JSON.stringify(r.input),
+    r.response === null ? null : JSON.stringify(r.response),
+    r.size,
+  ];
+}
+
+function responseFromRow(row: Row): StoredResponse {
+  return {
+    id: String(row.id),
+    owner: String(row.owner),
+    provider: row.provider === null ? null : String(row.provider),
+    model: String(row.model),
+    created_at: Number(row.created_at),
+    expires_at: Number(row.expires_at),
+    previous_response_id: row.previous_response_id === null
+      ? null
+      : String(row.previous_response_id),
+    ...responseParts(
+      row.input === null ? null : JSON.parse(String(row.input)),
+      row.response === null ? null : JSON.parse(String(row.response)),
+    ),
+    size: Number(row.size),
+  };
 }
 
 function keyFromRow(row: Row): VirtualKey {

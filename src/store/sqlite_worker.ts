@@ -10,6 +10,7 @@ import {
   type SpendQuery,
   type Store,
   StoreConflictError,
+  type StoredResponse,
   type UsageQuery,
   type UsageRecord,
   type UsageRow,
@@ -124,6 +125,22 @@ class SqliteWorkerStore implements Store {
 
   spend(query: SpendQuery): Promise<number> {
     return this.call("spend", [query]) as Promise<number>;
+  }
+
+  putResponse(response: StoredResponse): Promise<void> {
+    return this.call("putResponse", [response]) as Promise<void>;
+  }
+
+  getResponse(id: string, now: number): Promise<StoredResponse | null> {
+    return this.call("getResponse", [id, now]) as Promise<StoredResponse | null>;
+  }
+
+  deleteResponse(id: string): Promise<boolean> {
+    return this.call("deleteResponse", [id]) as Promise<boolean>;
+  }
+
+  purgeResponses(now: number): Promise<number> {
+    return this.call("purgeResponses", [now]) as Promise<number>;
   }
 
   async close(): Promise<void> {

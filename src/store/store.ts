@@ -1,5 +1,6 @@
 /**
- * The store: virtual keys, usage records and the spend that budgets are checked against. One
+ * The store: virtual keys, usage records, the spend that budgets are checked against, and the
+ * Responses API's stored responses. One
  * interface, one implementation per engine (`sqlite.ts`, `postgres.ts`); `open.ts` picks one from
  * the `storage:` config. Times are epoch milliseconds throughout.
  */
@@ -119,6 +120,32 @@ export interface SpendQuery {
   since: number;
 }
 
+/**
+ * A response of the Responses API as the gateway keeps it. One the gateway answered by translation
+ * holds this turn's input items and the response object; one a provider answered natively holds
+ * neither (`provider` says where it is), only who owns it, so follow-ups and reads go there.
+ */
+export interface StoredResponse {
+  /** The response's id, as the client sees it (`resp_...`). */
+  id: string;
+  /** Who created it (an opaque caller string): only the same owner may read or continue it. */
+  owner: string;
+  /** The provider that holds it natively; null when the gateway holds it. */
+  provider: string | null;
+  model: string;
+  created_at: number;
+  /** From this time on it is treated as gone, and a purge deletes it. */
+  expires_at: number;
+  /** The response this one continued, if any. */
+  previous_response_id: string | null;
+  /** The input items the client sent in this turn; null when a provider holds the response. */
+  input: unknown[] | null;
+  /** The response object the client was answered; null when a provider holds the response. */
+  response: JsonObject | null;
+  /** Bytes of `input` and `response` as JSON text, together. */
+  size: number;
+}
+
 /** The store. Implementations: `openSqliteStore`, `openPostgresStore`; `openStore` picks one. */
 export interface Store {
   /** Which engine holds the data. */
@@ -144,6 +171,14 @@ export interface Store {
   usageSummary(query: UsageQuery): Promise<UsageRow[]>;
   /** US dollars spent by a key, user or group since a time. */
   spend(query: SpendQuery): Promise<number>;
+  /** Keeps a response; one already kept under its id is replaced. */
+  putResponse(response: StoredResponse): Promise<void>;
+  /** The response with this id, or null when there is none or it has expired by `now`. */
+  getResponse(id: string, now: number): Promise<StoredResponse | null>;
+  /** Deletes a response, expired or not; false when there was none. */
+  deleteResponse(id: string): Promise<boolean>;
+  /** Deletes the responses expired by `now`; resolves with how many. */
+  purgeResponses(now: number): Promise<number>;
   /** Closes the store; pending calls finish first. */
   close(): Promise<void>;
 }

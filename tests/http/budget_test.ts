@@ -130,6 +130,10 @@ function countingReads(store: Store): { store: Store; reads: () => number } {
       reads++;
       return store.spend(query);
     },
+    putResponse: (response) => store.putResponse(response),
+    getResponse: (id, now) => store.getResponse(id, now),
+    deleteResponse: (id) => store.deleteResponse(id),
+    purgeResponses: (now) => store.purgeResponses(now),
     close: () => store.close(),
   };
   return { store: counted, reads: () => reads };

@@ -4,6 +4,7 @@ import { loadKeyHasher } from "../../src/auth/key_hash.ts";
 import {
   type Store,
   StoreConflictError,
+  type StoredResponse,
   type StoreOptions,
   type UsageRecord,
 } from "../../src/store/store.ts";
@@ -56,6 +57,42 @@ export function usage(fields: Partial<UsageRecord> = {}): UsageRecord {
     latency_ms: 412.5,
     ttfb_ms: 180,
     stream: false,
+    ...fields,
+  };
+}
+
+const DAY = 24 * HOUR;
+
+/** A response the gateway holds, a turn with a message and a function call; `fields` override. */
+export function storedResponse(fields: Partial<StoredResponse> = {}): StoredResponse {
+  const input = [
+    { type: "message", role: "user", content: [{ type: "input_text", text: "Wie spät? 🕰" }] },
+    { type: "function_call_output", call_id: "call_1", output: '{"temp": -3.5, "ok": true}' },
+  ];
+  const response = {
+    id: fields.id ?? "resp_1",
+    object: "response",
+    status: "completed",
+    output: [{
+      type: "message",
+      role: "assistant",
+      content: [{ type: "output_text", text: "Zwölf" }],
+    }],
+    usage: { input_tokens: 12, output_tokens: 3, total_tokens: 15 },
+    metadata: {},
+    temperature: 0.7,
+  };
+  return {
+    id: "resp_1",
+    owner: "key:ci-bot",
+    provider: null,
+    model: "openai/gpt-4o",
+    created_at: T0,
+    expires_at: T0 + 30 * DAY,
+    previous_response_id: null,
+    input,
+    response,
+    size: JSON.stringify(input).length + JSON.stringify(response).length,
     ...fields,
   };
 }
@@ -354,5 +391,102 @@ export const storeContract: StoreCase[] = [
         await second.close();
       }
     },
+  },
+  {
+    name: "a stored response is read back whole, by another connection too, until it expires",
+    fn: async (harness) => {
+      const writer = await harness.open();
+      const reader = await harness.open();
+      try {
+        const held = storedResponse({ previous_response_id: "resp_0" });
+        const native = storedResponse({
+          id: "resp_2",
+          provider: "openai",
+          input: null,
+          response: null,
+          size: 0,
+        });
+        await writer.putResponse(held);
+        await writer.putResponse(native);
+        assert.deepEqual(await reader.getResponse("resp_1", T0), held);
+        assert.deepEqual(await reader.getResponse("resp_2", T0), native);
+        assert.deepEqual(await reader.getResponse("resp_1", held.expires_at - 1), held);
+        assert.equal(await reader.getResponse("resp_1", held.expires_at), null);
+        assert.equal(await reader.getResponse("resp_9", T0), null);
+      } finally {
+        await writer.close();
+        await reader.close();
+      }
+    },
+  },
+  {
+    name: "putResponse with an id already stored replaces that response",
+    fn: (harness) =>
+      withStore(harness, async (store) => {
+        await store.putResponse(storedResponse({ expires_at: T0 + HOUR }));
+        const second = storedResponse({
+          owner: "user:ann",
+          model: "anthropic/claude-haiku-4-5",
+          expires_at: T0 + 2 * HOUR,
+          input: [{ type: "message", role: "user", content: "again" }],
+          response: { id: "resp_1", output: [] },
+          size: 99,
+        });
+        await store.putResponse(second);
+        assert.deepEqual(await store.getResponse("resp_1", T0 + HOUR), second);
+      }),
+  },
+  {
+    name: "deleteResponse deletes one response once, an expired one too",
+    fn: (harness) =>
+      withStore(harness, async (store) => {
+        await store.putResponse(storedResponse({ id: "resp_a" }));
+        await store.putResponse(storedResponse({ id: "resp_b" }));
+        await store.putResponse(storedResponse({ id: "resp_old", expires_at: T0 - 1 }));
+        assert.equal(await store.deleteResponse("resp_a"), true);
+        assert.equal(await store.deleteResponse("resp_a"), false);
+        assert.equal(await store.getResponse("resp_a", T0), null);
+        assert.equal((await store.getResponse("resp_b", T0))?.id, "resp_b");
+        // Gone for readers, but still there to delete until a purge.
+        assert.equal(await store.deleteResponse("resp_old"), true);
+        assert.equal(await store.purgeResponses(T0 + 60 * DAY), 1);
+      }),
+  },
+  {
+    name: "purgeResponses deletes the responses expired by then and counts them",
+    fn: (harness) =>
+      withStore(harness, async (store) => {
+        for (const [i, expires] of [T0 + MIN, T0 + 2 * MIN, T0 + 3 * MIN].entries()) {
+          await store.putResponse(storedResponse({ id: `resp_${i}`, expires_at: expires }));
+        }
+        assert.equal(await store.purgeResponses(T0), 0);
+        assert.equal(await store.purgeResponses(T0 + 2 * MIN), 2);
+        assert.equal(await store.purgeResponses(T0 + 2 * MIN), 0);
+        // The one left is still there, even to a reader whose clock says it has expired.
+        assert.equal(await store.deleteResponse("resp_2"), true);
+        assert.equal(await store.deleteResponse("resp_0"), false);
+      }),
+  },
+  {
+    name: "a response holding U+0000 or an unpaired surrogate is kept, the rest exactly",
+    fn: (harness) =>
+      withStore(harness, async (store) => {
+        // What a client may send in a tool's output; Postgres's jsonb cannot hold these two.
+        const odd = "nul\u0000 lone\ud800 pair😀 escaped\\u0000 tail\udc00";
+        const kept = store.engine === "postgres"
+          ? "nul\ufffd lone\ufffd pair😀 escaped\\u0000 tail\ufffd"
+          : odd;
+        await store.putResponse(storedResponse({
+          input: [{ type: "function_call_output", call_id: "c", output: odd }],
+          response: { id: "resp_1", output: [], [odd]: odd },
+        }));
+        const read = await store.getResponse("resp_1", T0);
+        assert.deepEqual(read?.input, [{
+          type: "function_call_output",
+          call_id: "c",
+          output: kept,
+        }]);
+        assert.deepEqual(read?.response, { id: "resp_1", output: [], [kept]: kept });
+      }),
   },
 ];

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { SCHEMA_VERSION, SQLITE_MIGRATIONS } from "../../src/store/schema.ts";
+import { MIGRATIONS_TABLE, SCHEMA_VERSION, SQLITE_MIGRATIONS } from "../../src/store/schema.ts";
 import { POSTGRES_MIGRATIONS } from "../../src/store/schema.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
-import { storeContract } from "./contract.ts";
+import { storeContract, storedResponse } from "./contract.ts";
 
 /** A temp dir removed after `body`, with the database file inside it. */
 async function withTempDb(body: (path: string) => Promise<void>): Promise<void> {
@@ -30,9 +30,33 @@ Deno.test("sqlite store creates the missing folder and a WAL database with the s
     try {
       assert.equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
       const versions = db.prepare("SELECT version FROM schema_migrations ORDER BY version").all();
-      assert.deepEqual(versions.map((row) => row.version), [1]);
+      assert.deepEqual(versions.map((row) => row.version), [1, 2]);
     } finally {
       db.close();
+    }
+  });
+});
+
+Deno.test("a file of the first schema version gets the responses table and keeps its keys", async () => {
+  await withTempDb(async (path) => {
+    Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    const old = new DatabaseSync(path);
+    old.exec(MIGRATIONS_TABLE.sqlite);
+    old.exec(SQLITE_MIGRATIONS[0]!);
+    old.exec("INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)");
+    old.prepare(
+      `INSERT INTO virtual_keys (id, name, key_hash, groups, metadata, created_at)
+      VALUES ('k1', 'before', ?, '[]', '{}', 0)`,
+    ).run("c".repeat(64));
+    old.close();
+    const store = openSqliteStore(path);
+    try {
+      assert.deepEqual((await store.listKeys()).map((k) => k.name), ["before"]);
+      const response = storedResponse();
+      await store.putResponse(response);
+      assert.deepEqual(await store.getResponse(response.id, response.created_at), response);
+    } finally {
+      await store.close();
     }
   });
 });

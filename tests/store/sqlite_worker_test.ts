@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import { openSqliteWorkerStore } from "../../src/store/sqlite_worker.ts";
 import { StoreConflictError } from "../../src/store/store.ts";
-import { usage } from "./contract.ts";
+import { storedResponse, usage } from "./contract.ts";
 
 async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "gateway-store-worker-" });
@@ -45,6 +45,13 @@ Deno.test("sqlite worker store answers as the store on this thread does, on the 
       const rows = await store.usageSummary({ groupBy: "group", from: 0, to: Date.now() + 1 });
       assert.deepEqual(rows.map((r) => [r.value, r.requests, r.cost_usd]), [["g", 2, 0.75]]);
       assert.equal(await store.spend({ scope: "key", id: key.id, since: 0 }), 0.75);
+      const kept = storedResponse({ id: "resp_kept" });
+      await store.putResponse(kept);
+      await store.putResponse(storedResponse({ id: "resp_gone" }));
+      await store.putResponse(storedResponse({ id: "resp_old", expires_at: kept.created_at }));
+      assert.deepEqual(await store.getResponse("resp_kept", kept.created_at), kept);
+      assert.equal(await store.deleteResponse("resp_gone"), true);
+      assert.equal(await store.purgeResponses(kept.created_at), 1);
     } finally {
       await store.close();
     }
@@ -55,6 +62,9 @@ Deno.test("sqlite worker store answers as the store on this thread does, on the 
       const [key] = await here.listKeys();
       assert.deepEqual([key?.id, key?.name, key?.budget], [keyId, "w2", { usd: 2, period: "7d" }]);
       assert.equal(await here.spend({ scope: "group", id: "g", since: 0 }), 0.75);
+      assert.equal((await here.getResponse("resp_kept", 0))?.id, "resp_kept");
+      assert.equal(await here.getResponse("resp_gone", 0), null);
+      assert.equal(await here.purgeResponses(Number.MAX_SAFE_INTEGER), 1);
     } finally {
       await here.close();
     }
