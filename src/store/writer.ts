@@ -236,7 +236,10 @@ function retryDelay(failures: number, baseMs: number, maxMs: number): number {
 }
 
 /** What `pending` settles with, or undefined once `deadline` (epoch ms) has passed. */
-async function beforeDeadline<T>(pending: Promise<T>, deadline: number): Promise<T | undefined> {
+export async function beforeDeadline<T>(
+  pending: Promise<T>,
+  deadline: number,
+): Promise<T | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
