@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { openStore } from "../../src/store/open.ts";
 import { openPostgresStore } from "../../src/store/postgres.ts";
+import { ResponseState, storedResponseSize } from "../../src/store/responses.ts";
 import { SCHEMA_VERSION } from "../../src/store/schema.ts";
+import type { StoredResponse } from "../../src/store/store.ts";
 import { createUsageWriter } from "../../src/store/writer.ts";
 import { postgresTest, startPostgres, type TestPostgres } from "../support/postgres_server.ts";
 import { waitFor } from "../support/wait_for.ts";
-import { storeContract, usage } from "./contract.ts";
+import { storeContract, storedResponse, usage } from "./contract.ts";
 
 /** Runs `body` against a fresh cluster, always removing it. */
 async function withPostgres(body: (pg: TestPostgres) => Promise<void>): Promise<void> {
@@ -110,3 +112,42 @@ postgresTest("openStore with a Postgres URL opens it; a server not there is an e
     return true;
   });
 });
+
+postgresTest(
+  "a response saved through one instance is read, continued and deleted through another",
+  () =>
+    withPostgres(async (pg) => {
+      const url = await pg.createDatabase("responses");
+      const [storeA, storeB] = [await openPostgresStore(url), await openPostgresStore(url)];
+      const now = () => storedResponse().created_at;
+      const [a, b] = [new ResponseState(storeA, { now }), new ResponseState(storeB, { now })];
+      const owner = "key:ci-bot";
+      const turn = (id: string, previous: string | null, text: string): StoredResponse => {
+        const input = [{ type: "message", role: "user", content: text }];
+        const response = { id, output: [{ type: "message", role: "assistant", content: text }] };
+        const size = storedResponseSize(input, response);
+        return storedResponse({ id, previous_response_id: previous, input, response, size });
+      };
+      try {
+        const first = turn("resp_1", null, "one");
+        a.save(first);
+        await a.settled();
+        assert.deepEqual(await b.get("resp_1", owner), first);
+        assert.equal(await b.get("resp_1", "key:other"), null);
+        // B answers the follow-up; A continues the conversation from B's response.
+        b.save(turn("resp_2", "resp_1", "two"));
+        await b.settled();
+        const items = await a.history("resp_2", owner);
+        assert.deepEqual(
+          items.map((item) => (item as { content: string }).content),
+          ["one", "one", "two", "two"],
+        );
+        assert.equal(await b.delete("resp_1", owner), true);
+        assert.equal(await a.get("resp_1", owner), null);
+        await assert.rejects(a.history("resp_2", owner), /"resp_1", earlier in this conversation/);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+        await Promise.all([storeA.close(), storeB.close()]);
+      }
+    }),
+);
