@@ -25,6 +25,7 @@ import type {
   ModelsConfig,
   ProviderConfig,
   ResponsesApiMode,
+  ResponsesConfig,
   RoutingConfig,
   ServerConfig,
   StorageConfig,
@@ -113,6 +114,21 @@ const storageSchema = z.preprocess(
     raw.enabled ? { path: raw.path ?? null, url: raw.url ?? null } : "off"
   )
     .nullable().prefault(null),
+);
+
+const responsesSchema = z.preprocess(
+  absentIfNull,
+  z.strictObject({
+    retention: duration().prefault("30d"),
+    max_stored_size: size().prefault("1MB"),
+  }).superRefine((raw, ctx) => {
+    if (raw.retention <= 0) {
+      ctx.addIssue({ code: "custom", path: ["retention"], message: "must be more than 0" });
+    }
+  }).transform((raw): ResponsesConfig => ({
+    retention_ms: raw.retention,
+    max_stored_bytes: raw.max_stored_size,
+  })).prefault({}),
 );
 
 const loggingSchema = z.preprocess(
@@ -418,6 +434,7 @@ export const gatewayConfigSchema = z.strictObject({
   ratelimit: rateLimitSchema,
   budgets: budgetsSchema,
   storage: storageSchema,
+  responses: responsesSchema,
   server: serverSchema,
   logging: loggingSchema,
   routing: routingSchema,

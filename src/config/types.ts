@@ -254,6 +254,17 @@ export interface StorageConfig {
   url: string | null;
 }
 
+/**
+ * `responses:` section: the Responses API's responses the gateway keeps itself (those it answers
+ * by translation, when the request does not say `store: false`).
+ */
+export interface ResponsesConfig {
+  /** How long a response is kept from its creation; then it is gone for reads and purged. */
+  retention_ms: number;
+  /** Largest response kept (its input items and response object as JSON); larger ones are not. */
+  max_stored_bytes: number;
+}
+
 /** The whole validated configuration. */
 export interface GatewayConfig {
   auth: AuthConfig;
@@ -264,6 +275,7 @@ export interface GatewayConfig {
    * `storage: false`: no store, and none of the features that need one.
    */
   storage: StorageConfig | "off" | null;
+  responses: ResponsesConfig;
   server: ServerConfig;
   logging: LoggingConfig;
   routing: RoutingConfig;

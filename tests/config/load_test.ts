@@ -88,6 +88,7 @@ Deno.test("an empty file and a comments-only file load as all defaults", async (
     aliases: [],
     providers: [],
     storage: null,
+    responses: { retention_ms: 30 * 24 * 3_600_000, max_stored_bytes: 1024 * 1024 },
   };
   assert.deepEqual(await parseConfig("", { filename: "config.yaml", env: {} }), expected);
   assert.deepEqual(await parseLines(["# nothing here", "  # still nothing"]), expected);
@@ -279,4 +280,8 @@ Deno.test("config.example.yaml, which documents every option, loads", async () =
   for (const type of ["openai", "anthropic", "gemini", "azure", "groq"]) assert.ok(types.has(type));
   assert.deepEqual(config.storage, { path: "./data/gateway.db", url: null });
   assert.deepEqual(config.budgets, { groups: {}, per_user: null });
+  assert.deepEqual(config.responses, {
+    retention_ms: 30 * 24 * 3_600_000,
+    max_stored_bytes: 1024 * 1024,
+  });
 });
