@@ -57,8 +57,8 @@ export function storedResponseSize(input: unknown[] | null, response: JsonObject
 }
 
 const MIB = 1024 * 1024;
+const DEFAULT_MAX_SIZE = MIB;
 const DEFAULTS = {
-  maxSize: MIB,
   maxDepth: 1_000,
   maxHistorySize: 16 * MIB,
   purgeIntervalMs: 5 * 60_000,
@@ -86,13 +86,12 @@ export class ResponseState {
   ) {
     this.#store = store;
     this.#writes = new ResponseWrites(store, options);
+    this.maxSize = options.maxSize ?? DEFAULT_MAX_SIZE;
     this.#settings = {
-      maxSize: options.maxSize ?? DEFAULTS.maxSize,
       maxDepth: options.maxDepth ?? DEFAULTS.maxDepth,
       maxHistorySize: options.maxHistorySize ?? DEFAULTS.maxHistorySize,
       purgeIntervalMs: options.purgeIntervalMs ?? DEFAULTS.purgeIntervalMs,
     };
-    this.maxSize = this.#settings.maxSize;
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
   }
