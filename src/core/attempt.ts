@@ -24,6 +24,8 @@ export interface ExecuteRequest {
   streamError?: RelayOptions["errorEvent"];
   /** How the request reaches a provider that does not speak `endpoint` (through the hub). */
   translation?: Translation;
+  /** Translate for every target, native ones too (the request refers to state only the gateway has). */
+  throughHub?: boolean;
   /** Client headers forwarded on native calls (`anthropic-version`, `anthropic-beta`). */
   headers?: Readonly<Record<string, string>>;
   /** Also read usage from a stream's first chunk (Anthropic reports input tokens there). */

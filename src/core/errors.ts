@@ -96,6 +96,7 @@ export type GatewayErrorCode =
   | "body_too_large"
   | "body_timeout"
   | "not_found"
+  | "previous_response_not_found"
   | "method_not_allowed"
   | "all_providers_failed"
   | "upstream_timeout"

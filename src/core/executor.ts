@@ -212,7 +212,10 @@ export function createExecutor(
  */
 function callFor(target: Target, request: ExecuteRequest, bodies: Map<string, string>): TargetCall {
   const translation = request.translation;
-  if (servesNatively(target.provider, request.endpoint) || translation === undefined) {
+  if (
+    translation === undefined ||
+    (request.throughHub !== true && servesNatively(target.provider, request.endpoint))
+  ) {
     return {
       endpoint: request.endpoint,
       body: request.body,

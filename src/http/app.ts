@@ -69,6 +69,7 @@ export function buildApp(engine: Engine, options: AppOptions): Handler {
           "gateway.provider": provider,
           "gateway.model": model,
         }),
+      responses: store?.responses ?? null,
     },
   });
   const open = pathsOf(table, (r) => r.open === true);

@@ -16,6 +16,7 @@ const STATUS: Record<GatewayErrorCode, number> = {
   body_too_large: 413,
   body_timeout: 408,
   not_found: 404,
+  previous_response_not_found: 400,
   method_not_allowed: 405,
   all_providers_failed: 502,
   upstream_timeout: 504,

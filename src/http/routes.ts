@@ -6,6 +6,7 @@ import { healthHandler, readyHandler } from "./handlers/health.ts";
 import { type InfoFacts, infoHandler } from "./handlers/info.ts";
 import { getModelHandler, listModelsHandler } from "./handlers/models.ts";
 import { proxyHandler, type ProxyOptions } from "./handlers/proxy.ts";
+import { responseRoutes } from "./handlers/responses.ts";
 import type { AdminHandlers } from "./handlers/admin.ts";
 import { errorResponse, errorShapeOf } from "./errors.ts";
 
@@ -44,6 +45,7 @@ export interface Route {
 export function routes(engine: Engine, deps: RouteDeps): Route[] {
   const proxy = (endpoint: Endpoint) => proxyHandler(engine, endpoint, deps.proxy);
   const admin = deps.admin;
+  const stored = responseRoutes(engine, deps.proxy.responses);
   // An API call leaves a usage record; one a provider charges for is checked against budgets.
   const api = (path: string, endpoint: Endpoint, spends = true): Route => ({
     method: "POST",
@@ -58,6 +60,9 @@ export function routes(engine: Engine, deps: RouteDeps): Route[] {
     api("/v1/embeddings", "embeddings"),
     api("/v1/messages", "messages"),
     api("/v1/messages/count_tokens", "count_tokens", false),
+    api("/v1/responses", "responses"),
+    { method: "GET", path: "/v1/responses/*", handler: stored.get },
+    { method: "DELETE", path: "/v1/responses/*", handler: stored.delete },
     { method: "GET", path: "/v1/models", handler: listModelsHandler(engine) },
     { method: "GET", path: "/v1/models/*", handler: getModelHandler(engine) },
     { method: "GET", path: "/v1/info", handler: infoHandler(engine, deps.info), open: true },

@@ -88,6 +88,7 @@ export async function startServer(
     ...options.storeService,
     logger,
     track: spend ?? undefined,
+    maxStoredResponse: config.responses.max_stored_bytes,
   });
   metrics.usageWriter = () => store?.writer.stats() ?? null;
   if (store !== null && !config.auth.enabled && config.auth.admin_keys.length > 0) {
@@ -193,6 +194,7 @@ export async function startServer(
         "gateway.config.generation": old.id + 1,
       });
     }
+    if (store !== null) store.responses.maxSize = next.responses.max_stored_bytes;
     const gen = buildGeneration(next, { id: old.id + 1, shared });
     if (options.refreshModels !== false) gen.engine.catalog.start();
     current = gen;

@@ -8,6 +8,7 @@ import { VirtualKeyCache } from "../auth/virtual_keys.ts";
 import type { GatewayConfig } from "../config/types.ts";
 import type { Logger } from "../observability/logger.ts";
 import { openStore } from "../store/open.ts";
+import { ResponseState } from "../store/responses.ts";
 import type { Store } from "../store/store.ts";
 import {
   createUsageWriter,
@@ -16,11 +17,12 @@ import {
   type UsageWriterOptions,
 } from "../store/writer.ts";
 
-/** The store with its writer and key cache. */
+/** The store with its writer, key cache and the Responses API's stored responses. */
 export interface StoreService {
   store: Store;
   writer: UsageWriter;
   keys: VirtualKeyCache;
+  responses: ResponseState;
   /** Stops the key poll and writes the queued usage records, for at most `timeoutMs`. */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
@@ -34,6 +36,8 @@ export interface StoreServiceOptions {
   track?: UsageTracker;
   /** How often the store's key version is polled (default 1 s). */
   keyPollMs?: number;
+  /** Largest stored response (`responses.max_stored_size`); a reload sets it again. */
+  maxStoredResponse?: number;
 }
 
 /** Starts the writer and loads the virtual keys; resolves once the first load was tried. */
@@ -45,13 +49,20 @@ export async function startStoreService(
   const writer = createUsageWriter(store, { ...options.writer, log: logger, track: options.track });
   const keys = new VirtualKeyCache(store, { intervalMs: options.keyPollMs, log: logger });
   await keys.start();
+  const responses = new ResponseState(store, {
+    maxSize: options.maxStoredResponse,
+    log: logger,
+  });
+  responses.start();
   return {
     store,
     writer,
     keys,
+    responses,
     async close(closeOptions = {}) {
       keys.close();
-      await writer.close({ timeoutMs: closeOptions.timeoutMs ?? 5_000 });
+      const timeoutMs = closeOptions.timeoutMs ?? 5_000;
+      await Promise.all([writer.close({ timeoutMs }), responses.close({ timeoutMs })]);
     },
   };
 }

@@ -14,6 +14,8 @@ import { type Endpoint, servesNatively } from "../../core/provider.ts";
 import { type CostOptions, formatUsd } from "../../core/pricing.ts";
 import { estimateInputTokens } from "../../dialects/messages/count_tokens.ts";
 import { readJsonBody } from "../body.ts";
+import type { ResponseState } from "../../store/responses.ts";
+import { prepareResponses } from "./responses.ts";
 import { REQUEST_ID_HEADER } from "../entry.ts";
 import type { Context, Handler } from "../context.ts";
 import {
@@ -41,6 +43,8 @@ export interface ProxyOptions {
   onHookError: (name: string, err: unknown) => void;
   /** Where a served model without a price is reported (once per provider and model). */
   onUnknownPrice: (provider: string, model: string) => void;
+  /** Stored Responses API responses; null without a store. */
+  responses: ResponseState | null;
 }
 
 /** One handler for chat, completions and embeddings: parse once, plan, execute, relay. */
@@ -54,6 +58,7 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
   const keepBody = options.responseMiddleware.some((mw) => mw.wantsBody === true);
   const costs: CostOptions = { onUnknownPrice: options.onUnknownPrice };
   const messages = endpoint === "messages";
+  const responses = endpoint === "responses";
   return async function proxy(ctx: Context): Promise<Response> {
     const body = await readJsonBody(ctx.request, limit, bodyOptions);
     const routed = validateRequest(endpoint, body);
@@ -70,10 +75,28 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
     if (endpoint === "count_tokens" && !planned.some((t) => servesNatively(t.provider, endpoint))) {
       return estimatedCount(ctx, body);
     }
-    const plan = servingTargets(planned, endpoint);
-    // A token budget needs a stream's usage: it may ask for it (and then hides it from the client).
-    // Messages streams always carry theirs.
-    if (!messages) ctx.tokenBudget?.askUsage(body, routed.stream);
+    let plan = servingTargets(planned, endpoint);
+    let dialect: Partial<ExecuteRequest>;
+    let finish: ((outcome: Outcome) => void) | undefined;
+    if (messages) {
+      dialect = messagesOptions(ctx, routed.model, body);
+    } else if (responses) {
+      const prepared = await prepareResponses(
+        ctx,
+        options.responses,
+        engine.config.responses.retention_ms,
+        body,
+        routed.model,
+        plan,
+      );
+      ({ plan, finish } = prepared);
+      dialect = prepared.options;
+    } else {
+      // A token budget needs a stream's usage: it may ask for it (and then hides it from the
+      // client). Messages and Responses streams always carry theirs.
+      ctx.tokenBudget?.askUsage(body, routed.stream);
+      dialect = { streamEnd: chatStreamEnd };
+    }
     const outcome = await engine.executor.execute(plan, {
       endpoint,
       body,
@@ -82,8 +105,9 @@ export function proxyHandler(engine: Engine, endpoint: Endpoint, options: ProxyO
       signal: ctx.request.signal,
       requestId: ctx.requestId,
       keepBody,
-      ...(messages ? messagesOptions(ctx, routed.model, body) : { streamEnd: chatStreamEnd }),
+      ...dialect,
     });
+    finish?.(outcome);
     if (outcome.kind === "rejected") {
       // An upstream's refusal may quote the request it got, key included; answers are not scanned.
       outcome.body = engine.redact(outcome.body);
