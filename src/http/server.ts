@@ -91,6 +91,7 @@ export async function startServer(
     maxStoredResponse: config.responses.max_stored_bytes,
   });
   metrics.usageWriter = () => store?.writer.stats() ?? null;
+  metrics.storedResponses = () => store?.responses.stats() ?? null;
   if (store !== null && !config.auth.enabled && config.auth.admin_keys.length > 0) {
     logger.warn("auth is disabled: virtual keys are not checked and every caller is served");
   }

@@ -4,6 +4,10 @@ import type { Usage } from "../core/usage.ts";
 import type { UsageWriterStats } from "../store/writer.ts";
 import { Registry } from "./prometheus.ts";
 
+/** What became of the Responses API responses the gateway was given to keep. */
+type StoredOutcome = "saved" | "failed" | "too_large" | "purged";
+const STORED_OUTCOMES: readonly StoredOutcome[] = ["saved", "failed", "too_large", "purged"];
+
 /** Circuit states as gauge values. */
 const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
@@ -42,6 +46,8 @@ export interface GatewayMetrics {
   openConnections: () => number;
   /** Where the usage writer's counts are read from; null without a store. */
   usageWriter: () => UsageWriterStats | null;
+  /** Where the stored responses' counts are read from; null without a store. */
+  storedResponses: () => Record<StoredOutcome, number> | null;
 }
 
 /**
@@ -139,6 +145,13 @@ export function createGatewayMetrics(
   );
   /** The writer's counts at the last scrape: the counters grow by the difference. */
   let usageSeen = { written: 0, dropped: 0 };
+  const storedResponses = registry.counter(
+    "llm_gateway_stored_responses_total",
+    "Responses API responses the gateway kept (saved), lost (failed: the store did not take " +
+      "them), did not keep for their size (too_large), and deleted when expired (purged).",
+    ["outcome"],
+  );
+  let storedSeen: Record<StoredOutcome, number> = { saved: 0, failed: 0, too_large: 0, purged: 0 };
 
   const metrics: GatewayMetrics = {
     registry,
@@ -171,6 +184,7 @@ export function createGatewayMetrics(
     connection: (event) => connectionEvents.inc({ event }),
     openConnections: () => 0,
     usageWriter: () => null,
+    storedResponses: () => null,
   };
 
   registry.beforeCollect(() => {
@@ -183,6 +197,13 @@ export function createGatewayMetrics(
       usageDropped.inc({}, Math.max(0, usage.dropped - usageSeen.dropped));
       usagePending.set({}, usage.pending);
       usageSeen = { written: usage.written, dropped: usage.dropped };
+    }
+    const stored = metrics.storedResponses();
+    if (stored !== null) {
+      for (const outcome of STORED_OUTCOMES) {
+        storedResponses.inc({ outcome }, Math.max(0, stored[outcome] - storedSeen[outcome]));
+      }
+      storedSeen = { ...stored };
     }
     circuit.reset();
     for (const name of current.providers.keys()) {

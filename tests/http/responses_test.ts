@@ -228,6 +228,26 @@ Deno.test("store: false keeps nothing, and a streamed translated answer is kept 
     const kept = await call(gw, "GET", `/v1/responses/${done.id}`);
     assert.equal(kept.status, 200);
     assert.deepEqual(await kept.json(), done);
+
+    // A built-in tool the target cannot run is left out, and the access log says so.
+    const searched = await post(gw, {
+      model: "claude/claude-sonnet-4-5",
+      input: "z",
+      tools: [{ type: "web_search" }],
+    });
+    assert.equal(searched.status, 200);
+    await searched.body?.cancel();
+    assert.match(await gw.logText(), /"gateway.dropped":"tools.web_search"/);
+    // Writes land after the answer: the counter gets there.
+    let saved = 0;
+    for (let tries = 0; saved < 1 && tries < 200; tries++) {
+      const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+      saved = Number(
+        /llm_gateway_stored_responses_total\{outcome="saved"\} (\d+)/.exec(metrics)?.[1],
+      );
+      if (saved < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.ok(saved >= 1, "the stored responses are counted in /metrics");
   });
 });
 

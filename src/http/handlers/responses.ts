@@ -102,7 +102,11 @@ export async function prepareResponses(
           record(ctxResponse.id, owner, null, model, previousId, retentionMs, input, response),
         )
       : undefined,
-    onDropped: (dropped) => ctx.state["gateway.dropped"] = dropped.join(","),
+    // `store` is the gateway's to honour, not the target's: not reported as dropped.
+    onDropped: (dropped) => {
+      const left = dropped.filter((field) => field !== "store");
+      if (left.length > 0) ctx.state["gateway.dropped"] = left.join(",");
+    },
   });
   return {
     plan,
