@@ -360,3 +360,39 @@ Deno.test("bad Responses requests get 400 in the OpenAI shape, naming the field"
     assert.equal((await unknown.json()).error.code, "model_not_found");
   });
 });
+
+Deno.test("without a store, a follow-up goes to a provider that keeps its own responses, or is refused", async () => {
+  const native = await startMockUpstream({ name: "native" });
+  const chat = await startMockUpstream({ name: "chat", responsesApi: false });
+  const gw = await startGateway(`
+storage: false
+providers:
+  - { name: native, target_url: "${native.url}", responses_api: native }
+  - { name: chat, target_url: "${chat.url}", responses_api: translate }
+`);
+  try {
+    const first = await (await post(gw, { model: "native/gpt-4o", input: "remember 7" })).json();
+    const next = await post(gw, {
+      model: "native/gpt-4o",
+      previous_response_id: first.id,
+      input: "?",
+    });
+    assert.equal(next.status, 200);
+    assert.equal(
+      (native.requests.at(-1)!.body as Record<string, unknown>).previous_response_id,
+      first.id,
+    );
+    const translated = await (await post(gw, { model: "chat/gpt-4o", input: "x" })).json();
+    const refused = await post(gw, {
+      model: "chat/gpt-4o",
+      previous_response_id: translated.id,
+      input: "?",
+    });
+    assert.equal(refused.status, 400);
+    assert.match((await refused.json()).error.message, /keeps no responses/);
+    assert.equal((await call(gw, "GET", `/v1/responses/${translated.id}`)).status, 404);
+  } finally {
+    await gw.close();
+    await Promise.all([native.close(), chat.close()]);
+  }
+});

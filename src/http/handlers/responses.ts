@@ -74,12 +74,23 @@ export async function prepareResponses(
     ? body.previous_response_id
     : null;
   let history: unknown[] | undefined;
-  if (previousId !== null) {
+  if (previousId !== null && state === null) {
+    // Nothing is kept here: only a provider that keeps its own responses can know the id.
+    plan = plan.filter((t) => servesNatively(t.provider, "responses"));
+    if (plan.length === 0) {
+      throw new GatewayError(
+        "invalid_request",
+        "previous_response_id: this gateway keeps no responses (it runs without a store), and " +
+          `no target of "${model}" keeps them itself`,
+        { param: "previous_response_id" },
+      );
+    }
+  } else if (previousId !== null && state !== null) {
     const previous = await findPrevious(state, previousId, owner);
     if (previous.provider !== null) {
       plan = pinnedPlan(plan, previous, model);
     } else {
-      history = await historyOf(state!, previousId, owner);
+      history = await historyOf(state, previousId, owner);
     }
   }
   const keep = state !== null && body.store !== false;
@@ -188,17 +199,10 @@ function inputItems(input: unknown): unknown[] {
 }
 
 async function findPrevious(
-  state: ResponseState | null,
+  state: ResponseState,
   id: string,
   owner: string,
 ): Promise<StoredResponse> {
-  if (state === null) {
-    throw new GatewayError(
-      "invalid_request",
-      "previous_response_id: this gateway keeps no responses (it runs without a store)",
-      { param: "previous_response_id" },
-    );
-  }
   try {
     const found = await state.get(id, owner);
     if (found === null) throw previousNotFound(id);
