@@ -16,6 +16,7 @@ import { servesNatively } from "../../core/provider.ts";
 import type { Target } from "../../core/router.ts";
 import type { ResponseContext } from "../../dialects/responses/context.ts";
 import { responsesTranslation } from "../../dialects/responses/dialect.ts";
+import { outputText } from "../../dialects/responses/output_items.ts";
 import { echoFields, responseObject } from "../../dialects/responses/wire.ts";
 import {
   responsesStreamEnd,
@@ -389,10 +390,21 @@ function inputItemList(stored: StoredResponse, url: URL): JsonObject {
   };
 }
 
-/** An input item with an `id` (items sent without one get a stable one from their position). */
+/**
+ * An input item as OpenAI lists it: with an `id` (items sent without one get a stable one from
+ * their position), and a message's text given as a string made a content part.
+ */
 function withId(item: unknown, responseId: string, index: number): JsonObject & { id: string } {
   const object: JsonObject = isRecord(item) ? { ...item } : { value: item };
   if (object.type === undefined && object.role !== undefined) object.type = "message";
+  if (object.type === "message" && typeof object.content === "string") {
+    // An assistant message is listed as the output message it was; any other as input text.
+    object.content = [
+      object.role === "assistant"
+        ? outputText(object.content)
+        : { type: "input_text", text: object.content },
+    ];
+  }
   if (typeof object.id !== "string") {
     object.id = `msg_${responseId.slice(5, 29)}${index.toString(16).padStart(4, "0")}`;
   }
