@@ -14,6 +14,7 @@ import {
   normalizeHash,
   responseParts,
   sortRows,
+  sortSeries,
   stringList,
 } from "./records.ts";
 import { MIGRATIONS_TABLE, POSTGRES_MIGRATIONS } from "./schema.ts";
@@ -25,10 +26,13 @@ import {
   StoreConflictError,
   type StoredResponse,
   type StoreOptions,
+  USAGE_BUCKET_MS,
   type UsageDimension,
   type UsageQuery,
   type UsageRecord,
   type UsageRow,
+  type UsageSeriesQuery,
+  type UsageSeriesRow,
   type VirtualKey,
   type VirtualKeyPatch,
 } from "./store.ts";
@@ -51,6 +55,28 @@ const SUMMARY_SOURCES: Record<UsageDimension, string> = {
   provider: "usage.provider",
   group: "g.value",
 };
+
+const SUMS = `count(*)::float8 AS requests,
+  coalesce(sum(usage.input_tokens), 0)::float8 AS input_tokens,
+  coalesce(sum(usage.output_tokens), 0)::float8 AS output_tokens,
+  coalesce(sum(usage.cost_usd), 0)::float8 AS cost_usd`;
+
+/** What a summary reads from: the usage rows, one per group of each for `group`. */
+function sourceTable(groupBy: UsageDimension): string {
+  return groupBy === "group"
+    ? "usage, jsonb_array_elements_text(usage.group_names) AS g(value)"
+    : "usage";
+}
+
+function usageRowFromRow(row: Row): UsageRow {
+  return {
+    value: row.value === null ? null : String(row.value),
+    requests: Number(row.requests),
+    input_tokens: Number(row.input_tokens),
+    output_tokens: Number(row.output_tokens),
+    cost_usd: Number(row.cost_usd),
+  };
+}
 
 /**
  * Connects to the Postgres server at `url` (`postgres://user:password@host:port/database`) and
@@ -223,25 +249,29 @@ class PostgresStore implements Store {
 
   async usageSummary(query: UsageQuery): Promise<UsageRow[]> {
     const source = SUMMARY_SOURCES[query.groupBy];
-    const from = query.groupBy === "group"
-      ? "usage, jsonb_array_elements_text(usage.group_names) AS g(value)"
-      : "usage";
     const rows = await this.#sql.unsafe(
-      `SELECT ${source} AS value, count(*)::float8 AS requests,
-        coalesce(sum(usage.input_tokens), 0)::float8 AS input_tokens,
-        coalesce(sum(usage.output_tokens), 0)::float8 AS output_tokens,
-        coalesce(sum(usage.cost_usd), 0)::float8 AS cost_usd
-      FROM ${from} WHERE usage.time >= $1 AND usage.time < $2 GROUP BY ${source}`,
+      `SELECT ${source} AS value, ${SUMS}
+      FROM ${sourceTable(query.groupBy)} WHERE usage.time >= $1 AND usage.time < $2
+      GROUP BY ${source}`,
       [new Date(query.from), new Date(query.to)],
       { prepare: true },
     );
-    return sortRows(rows.map((row) => ({
-      value: row.value === null ? null : String(row.value),
-      requests: Number(row.requests),
-      input_tokens: Number(row.input_tokens),
-      output_tokens: Number(row.output_tokens),
-      cost_usd: Number(row.cost_usd),
-    })));
+    return sortRows(rows.map(usageRowFromRow));
+  }
+
+  async usageSeries(query: UsageSeriesQuery): Promise<UsageSeriesRow[]> {
+    const source = SUMMARY_SOURCES[query.groupBy];
+    // Whole milliseconds since the epoch, floored to the bucket's width in exact numeric.
+    const rows = await this.#sql.unsafe(
+      `SELECT (floor(extract(epoch FROM usage.time) * 1000 / $3::bigint) * $3::bigint)::float8
+          AS t,
+        ${source} AS value, ${SUMS}
+      FROM ${sourceTable(query.groupBy)} WHERE usage.time >= $1 AND usage.time < $2
+      GROUP BY 1, 2`,
+      [new Date(query.from), new Date(query.to), USAGE_BUCKET_MS[query.bucket]],
+      { prepare: true },
+    );
+    return sortSeries(rows.map((row) => ({ t: Number(row.t), ...usageRowFromRow(row) })));
   }
 
   async spend(query: SpendQuery): Promise<number> {

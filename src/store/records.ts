@@ -12,6 +12,7 @@ import {
   type BudgetPeriod,
   type NewVirtualKey,
   type UsageRow,
+  type UsageSeriesRow,
   type VirtualKey,
   type VirtualKeyPatch,
 } from "./store.ts";
@@ -58,10 +59,17 @@ export function normalizeHash(hash: string): string {
 
 /** Summary rows, highest cost first, then most requests, then by value (null last). */
 export function sortRows(rows: UsageRow[]): UsageRow[] {
-  return rows.sort((a, b) =>
-    b.cost_usd - a.cost_usd || b.requests - a.requests ||
-    (a.value === null ? 1 : b.value === null ? -1 : compareText(a.value, b.value))
-  );
+  return rows.sort(compareRows);
+}
+
+function compareRows(a: UsageRow, b: UsageRow): number {
+  return b.cost_usd - a.cost_usd || b.requests - a.requests ||
+    (a.value === null ? 1 : b.value === null ? -1 : compareText(a.value, b.value));
+}
+
+/** Series rows, oldest bucket first, each bucket's rows in `sortRows` order. */
+export function sortSeries(rows: UsageSeriesRow[]): UsageSeriesRow[] {
+  return rows.sort((a, b) => a.t - b.t || compareRows(a, b));
 }
 
 /** A stored budget: both columns set, or none. */

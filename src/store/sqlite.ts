@@ -19,6 +19,7 @@ import {
   patchedKey,
   responseParts,
   sortRows,
+  sortSeries,
   stringList,
 } from "./records.ts";
 import { MIGRATIONS_TABLE, SQLITE_MIGRATIONS } from "./schema.ts";
@@ -30,10 +31,13 @@ import {
   StoreConflictError,
   type StoredResponse,
   type StoreOptions,
+  USAGE_BUCKET_MS,
   type UsageDimension,
   type UsageQuery,
   type UsageRecord,
   type UsageRow,
+  type UsageSeriesQuery,
+  type UsageSeriesRow,
   type VirtualKey,
   type VirtualKeyPatch,
 } from "./store.ts";
@@ -189,6 +193,18 @@ class SqliteStore implements Store {
     );
   }
 
+  usageSeries(query: UsageSeriesQuery): Promise<UsageSeriesRow[]> {
+    const width = USAGE_BUCKET_MS[query.bucket];
+    return run(() =>
+      sortSeries(
+        this.#sql.series[query.groupBy].all(width, query.from, query.to).map((row) => ({
+          t: Number(row.t),
+          ...usageRowFromRow(row),
+        })),
+      )
+    );
+  }
+
   spend(query: SpendQuery): Promise<number> {
     return run(() => {
       const row = this.#sql.spend.get(query.scope, query.id, hourOf(query.since));
@@ -233,16 +249,25 @@ const USAGE_ROWS = 25;
 const RESPONSE_COLUMNS = `id, owner, provider, model, created_at, expires_at,
   previous_response_id, input, response, size`;
 
+const SUMS = `count(*) AS requests,
+  coalesce(sum(usage.input_tokens), 0) AS input_tokens,
+  coalesce(sum(usage.output_tokens), 0) AS output_tokens,
+  coalesce(sum(usage.cost_usd), 0) AS cost_usd`;
+
 function prepareAll(db: DatabaseSync) {
   const summary = {} as Record<UsageDimension, StatementSync>;
+  const series = {} as Record<UsageDimension, StatementSync>;
   for (const [dimension, source] of Object.entries(SUMMARY_SOURCES)) {
     const from = dimension === "group" ? "usage, json_each(usage.group_names) AS g" : "usage";
     summary[dimension as UsageDimension] = db.prepare(
-      `SELECT ${source} AS value, count(*) AS requests,
-        coalesce(sum(usage.input_tokens), 0) AS input_tokens,
-        coalesce(sum(usage.output_tokens), 0) AS output_tokens,
-        coalesce(sum(usage.cost_usd), 0) AS cost_usd
+      `SELECT ${source} AS value, ${SUMS}
       FROM ${from} WHERE usage.time >= ? AND usage.time < ? GROUP BY ${source}`,
+    );
+    // Times are whole milliseconds; integer division (a bound number is REAL) floors them.
+    series[dimension as UsageDimension] = db.prepare(
+      `SELECT (usage.time / CAST(?1 AS INTEGER)) * CAST(?1 AS INTEGER) AS t, ${source} AS value,
+        ${SUMS}
+      FROM ${from} WHERE usage.time >= ?2 AND usage.time < ?3 GROUP BY 1, 2`,
     );
   }
   return {
@@ -281,6 +306,7 @@ function prepareAll(db: DatabaseSync) {
     deleteResponse: db.prepare("DELETE FROM responses WHERE id = ?"),
     purgeResponses: db.prepare("DELETE FROM responses WHERE expires_at <= ?"),
     summary,
+    series,
   };
 }
 

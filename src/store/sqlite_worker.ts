@@ -14,6 +14,8 @@ import {
   type UsageQuery,
   type UsageRecord,
   type UsageRow,
+  type UsageSeriesQuery,
+  type UsageSeriesRow,
   type VirtualKey,
   type VirtualKeyPatch,
 } from "./store.ts";
@@ -121,6 +123,10 @@ class SqliteWorkerStore implements Store {
 
   usageSummary(query: UsageQuery): Promise<UsageRow[]> {
     return this.call("usageSummary", [query]) as Promise<UsageRow[]>;
+  }
+
+  usageSeries(query: UsageSeriesQuery): Promise<UsageSeriesRow[]> {
+    return this.call("usageSeries", [query]) as Promise<UsageSeriesRow[]>;
   }
 
   spend(query: SpendQuery): Promise<number> {

@@ -109,6 +109,27 @@ export interface UsageRow {
   cost_usd: number;
 }
 
+/** The width of a usage series' buckets. */
+export type UsageBucket = "minute" | "hour" | "day";
+
+/** Each bucket width in milliseconds; buckets are aligned on multiples of it from the epoch (UTC). */
+export const USAGE_BUCKET_MS: Readonly<Record<UsageBucket, number>> = {
+  minute: 60_000,
+  hour: 3_600_000,
+  day: 86_400_000,
+};
+
+/** A `usageSeries` query: a `usageSummary` per bucket of time, for records with `from <= time < to`. */
+export interface UsageSeriesQuery extends UsageQuery {
+  bucket: UsageBucket;
+}
+
+/** One row of a usage series: the sums of one value of the dimension within one bucket. */
+export interface UsageSeriesRow extends UsageRow {
+  /** The bucket's start, epoch ms. */
+  t: number;
+}
+
 /** Whose spend: a key (a virtual key's id, a config key's name), a user, or a group. */
 export type SpendScope = "key" | "user" | "group";
 
@@ -169,6 +190,11 @@ export interface Store {
   insertUsage(records: readonly UsageRecord[]): Promise<void>;
   /** Requests, tokens and cost per key, user, group, model or provider over a time range. */
   usageSummary(query: UsageQuery): Promise<UsageRow[]>;
+  /**
+   * `usageSummary` per bucket: rows oldest bucket first and, within one, in `usageSummary`'s
+   * order; buckets without records have no rows.
+   */
+  usageSeries(query: UsageSeriesQuery): Promise<UsageSeriesRow[]>;
   /** US dollars spent by a key, user or group since a time. */
   spend(query: SpendQuery): Promise<number>;
   /** Keeps a response; one already kept under its id is replaced. */

@@ -126,6 +126,7 @@ function countingReads(store: Store): { store: Store; reads: () => number } {
     keysVersion: () => store.keysVersion(),
     insertUsage: (records) => store.insertUsage(records),
     usageSummary: (query) => store.usageSummary(query),
+    usageSeries: (query) => store.usageSeries(query),
     spend: (query) => {
       reads++;
       return store.spend(query);

@@ -302,6 +302,55 @@ export const storeContract: StoreCase[] = [
       }),
   },
   {
+    name: "usageSeries sums per bucket of a minute, an hour or a day (UTC), oldest bucket first",
+    fn: (harness) =>
+      withStore(harness, async (store) => {
+        await store.insertUsage([
+          usage({ key_name: "a", groups: ["x"], cost_usd: 0.5, time: T0 + 10 }),
+          usage({ key_name: "b", groups: ["x", "y"], cost_usd: 0.25, time: T0 + MIN - 1 }),
+          usage({ key_name: "a", cost_usd: 0.125, time: T0 + MIN }),
+          usage({ key_name: null, cost_usd: null, input_tokens: 7, time: T0 + 2 * HOUR + 5 }),
+          usage({ key_name: "a", cost_usd: 9, time: T0 - 1 }), // before the range
+          usage({ key_name: "a", cost_usd: 9, time: T0 + DAY }), // at `to`: excluded
+        ]);
+        const range = { from: T0, to: T0 + DAY };
+        const rows = (bucket: "minute" | "hour" | "day", groupBy: "key" | "group" = "key") =>
+          store.usageSeries({ groupBy, bucket, ...range });
+        const sums = { input_tokens: 100, output_tokens: 20 };
+        assert.deepEqual(await rows("minute"), [
+          { t: T0, value: "a", requests: 1, ...sums, cost_usd: 0.5 },
+          { t: T0, value: "b", requests: 1, ...sums, cost_usd: 0.25 },
+          { t: T0 + MIN, value: "a", requests: 1, ...sums, cost_usd: 0.125 },
+          {
+            t: T0 + 2 * HOUR,
+            value: null,
+            requests: 1,
+            input_tokens: 7,
+            output_tokens: 20,
+            cost_usd: 0,
+          },
+        ]);
+        assert.deepEqual(
+          (await rows("hour")).map((r) => [r.t, r.value, r.requests, r.cost_usd]),
+          [[T0, "a", 2, 0.625], [T0, "b", 1, 0.25], [T0 + 2 * HOUR, null, 1, 0]],
+        );
+        // T0 is noon UTC: the day bucket starts at midnight before it.
+        const midnight = T0 - 12 * HOUR;
+        assert.deepEqual(
+          (await rows("day")).map((r) => [r.t, r.value, r.requests]),
+          [[midnight, "a", 2], [midnight, "b", 1], [midnight, null, 1]],
+        );
+        assert.deepEqual(
+          (await rows("minute", "group")).map((r) => [r.t, r.value, r.requests, r.cost_usd]),
+          [[T0, "x", 2, 0.75], [T0, "y", 1, 0.25]],
+        );
+        assert.deepEqual(
+          await store.usageSeries({ groupBy: "model", bucket: "hour", from: 0, to: 1 }),
+          [],
+        );
+      }),
+  },
+  {
     name: "spend sums a key's, user's or group's costs since the start of an hour",
     fn: (harness) =>
       withStore(harness, async (store) => {
