@@ -109,6 +109,8 @@ export function rateLimit(
       const what = decision.exceeded === "tokens"
         ? `${rule.tokens} tokens`
         : `${rule.requests} requests`;
+      // For the access log and the live stats, as the budget check's refusals are.
+      ctx.state["error.code"] = "rate_limit_exceeded";
       return errorResponse(
         429,
         {
