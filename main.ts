@@ -229,19 +229,28 @@ async function reloadConfig(
   reason: string,
   logger: Logger,
 ): Promise<void> {
-  let config: GatewayConfig;
-  try {
-    config = await loadConfig(path, Deno.env.toObject());
-    await server.reload(config);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    server.rejectReload();
+  const refused = (err: ConfigError) =>
     logger.error("configuration reload rejected; the running configuration keeps serving", {
       "gateway.config": path,
       "gateway.reload.reason": reason,
       "error.message": err.message,
       "gateway.config.generation": server.generation,
     });
+  let config: GatewayConfig;
+  try {
+    config = await loadConfig(path, Deno.env.toObject());
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    server.rejectReload(err.message);
+    refused(err);
+    return;
+  }
+  try {
+    await server.reload(config);
+  } catch (err) {
+    // The server counted the rejection itself.
+    if (!(err instanceof ConfigError)) throw err;
+    refused(err);
     return;
   }
   logger.info("configuration reloaded", {

@@ -1,4 +1,5 @@
 import type { OidcVerifier } from "../auth/oidc.ts";
+import { explainAttempt } from "../core/errors.ts";
 import type { Engine } from "../core/engine.ts";
 import { accessLog } from "../middleware/access_log.ts";
 import { authenticate, createIdentifier } from "../middleware/auth.ts";
@@ -6,16 +7,18 @@ import { budgetCheck } from "../middleware/budget.ts";
 import { usageRecords } from "../middleware/usage_records.ts";
 import { rateLimit } from "../middleware/rate_limit.ts";
 import type { GatewayMetrics } from "../observability/gateway_metrics.ts";
+import type { LiveStats } from "../observability/live_stats.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { RateLimiter } from "../ratelimit/limiter.ts";
 import type { SpendCache } from "../store/spend_cache.ts";
 import type { Context, Handler, Middleware } from "./context.ts";
 import { adminHandlers } from "./handlers/admin.ts";
+import type { GenerationFacts } from "./handlers/admin_live.ts";
 import type { StoreService } from "./store_service.ts";
 import { entry, type RequestObserver } from "./entry.ts";
 import type { InfoFacts } from "./handlers/info.ts";
 import { compose } from "./middleware.ts";
-import type { ResponseMiddleware } from "./response_middleware.ts";
+import type { Completion, ResponseMiddleware } from "./response_middleware.ts";
 import { ADMIN_PREFIX, pathsOf, router, routes } from "./routes.ts";
 
 /** What the app is built from besides the engine. */
@@ -34,6 +37,8 @@ export interface AppOptions {
   spend: SpendCache | null;
   /** The store's usage writer and virtual keys; null without a store. */
   store: StoreService | null;
+  /** The dashboard's live stats (fed here by every API request) and the generation's facts. */
+  live: { stats: LiveStats; generation: GenerationFacts };
   /** Observers after the access log and the metrics (the generation's drain count, say). */
   observers: readonly RequestObserver[];
 }
@@ -52,6 +57,7 @@ export function buildApp(engine: Engine, options: AppOptions): Handler {
     identify: createIdentifier(config.auth, { verifier: stores.verifier, virtualKeys }),
     store,
     logger,
+    live: { stats: options.live.stats, engine, generation: options.live.generation },
   });
   const table = routes(engine, {
     admin,
@@ -95,16 +101,15 @@ export function buildApp(engine: Engine, options: AppOptions): Handler {
   const app = middleware.length === 0 ? chain : function dispatch(ctx: Context) {
     return ctx.path.startsWith(ADMIN_PREFIX) ? routed(ctx) : chain(ctx);
   };
+  const apiPaths = pathsOf(table, (r) => r.usage === true);
   const usage = store === null ? [] : [
-    usageRecords(store.writer, {
-      paths: pathsOf(table, (r) => r.usage === true),
-      authenticated: config.auth.enabled,
-    }),
+    usageRecords(store.writer, { paths: apiPaths, authenticated: config.auth.enabled }),
   ];
   return entry(app, {
     observers: [
       accessLog(logger, pathsOf(table, (r) => r.quiet === true)),
       metricsObserver(options.metrics, pathsOf(table)),
+      liveObserver(options.live.stats, apiPaths),
       ...usage,
       ...options.observers,
     ],
@@ -127,4 +132,55 @@ function metricsObserver(metrics: GatewayMetrics, routes: ReadonlySet<string>): 
       });
     },
   };
+}
+
+/**
+ * Tells the live stats about each API request. The endpoint it hands over is the route table's
+ * own string, which the stats may keep without keeping the request's.
+ */
+function liveObserver(stats: LiveStats, apiPaths: ReadonlySet<string>): RequestObserver {
+  const endpoints = new Map([...apiPaths].map((path) => [path, path]));
+  return {
+    end(ctx, status, durationMs, done) {
+      const path = ctx.path;
+      const endpoint = endpoints.get(path) ??
+        (path.endsWith("/") ? endpoints.get(path.slice(0, -1)) : undefined);
+      if (endpoint === undefined) return;
+      const state = ctx.state;
+      const usage = done?.usage ?? null;
+      stats.requestEnded({
+        time: Math.round(performance.timeOrigin + ctx.startedAt),
+        request_id: ctx.requestId,
+        caller: ctx.caller?.name ?? null,
+        endpoint,
+        model: textOf(state["gateway.requested_model"]),
+        provider: done?.provider ?? textOf(state["gateway.provider"]),
+        served_model: done?.model ?? textOf(state["gateway.model"]),
+        status,
+        latency_ms: Math.round(durationMs * 10) / 10,
+        ttfb_ms: done === undefined ? null : Math.round(done.ttfb_ms * 10) / 10,
+        stream: done?.stream ?? state["gateway.stream"] === true,
+        input_tokens: usage?.prompt_tokens ?? null,
+        output_tokens: usage?.completion_tokens ?? null,
+        cost_usd: done?.cost_usd ?? null,
+        fallback_path: fallbackPath(ctx, done),
+      }, state["error.code"]);
+    },
+  };
+}
+
+const NO_FALLBACKS: readonly string[] = [];
+
+/** The access log's `gateway.fallback_path`: each failed attempt, then the one that served. */
+function fallbackPath(ctx: Context, done: Completion | undefined): readonly string[] {
+  if (done === undefined) {
+    const failed = ctx.state["gateway.fallback_path"];
+    return Array.isArray(failed) ? failed : NO_FALLBACKS;
+  }
+  if (done.attempts.length === 0) return NO_FALLBACKS;
+  return [...done.attempts.map(explainAttempt), `${done.provider}/${done.model}: served`];
+}
+
+function textOf(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
 }

@@ -6,6 +6,7 @@ import type { ExecutorDeps } from "../core/executor.ts";
 import { budgetFields, requireStoreForBudgets } from "../middleware/budget.ts";
 import { attemptLogEvents } from "../observability/attempt_log.ts";
 import type { GatewayMetrics } from "../observability/gateway_metrics.ts";
+import type { LiveStats } from "../observability/live_stats.ts";
 import type { Logger } from "../observability/logger.ts";
 import { tracingEvents } from "../observability/tracing.ts";
 import type { Provider } from "../core/provider.ts";
@@ -13,6 +14,7 @@ import { createProvider as registryProvider } from "../providers/registry.ts";
 import type { SpendCache } from "../store/spend_cache.ts";
 import { buildApp } from "./app.ts";
 import type { Handler } from "./context.ts";
+import type { LastReload } from "./handlers/admin_live.ts";
 import type { ResponseMiddleware } from "./response_middleware.ts";
 import type { Stores } from "./stores.ts";
 import type { StoreService } from "./store_service.ts";
@@ -25,6 +27,10 @@ export interface SharedServerState {
   startedAt: number;
   metrics: GatewayMetrics;
   metricsHandler: Handler;
+  /** The dashboard's live stats (`GET /admin/stats`, `GET /admin/requests`). */
+  live: LiveStats;
+  /** How the last configuration reload went; null before any. */
+  lastReload: () => LastReload | null;
   createProvider?: (config: ProviderConfig) => Provider;
   executor?: ExecutorDeps;
   /** Hooks run on every proxied response (see `ResponseMiddleware`). */
@@ -66,6 +72,7 @@ export function buildGeneration(
   }
   const events = combineEvents(
     metrics.events,
+    shared.live.events,
     tracingEvents(),
     // Left out above debug: an observer costs a closure per attempt even when it writes nothing.
     config.logging.level === "debug" ? attemptLogEvents(logger) : NO_EVENTS,
@@ -117,8 +124,13 @@ export function buildGeneration(
     stores,
     spend: shared.spend,
     store: shared.store,
+    live: {
+      stats: shared.live,
+      generation: { id, loadedAt: Date.now(), lastReload: shared.lastReload },
+    },
     observers: [drain],
   });
+  shared.live.track(config.providers.filter((p) => p.enabled).map((p) => p.name));
 
   return {
     id,

@@ -78,6 +78,9 @@ export function routes(engine: Engine, deps: RouteDeps): Route[] {
       { method: "PATCH", path: "/admin/keys/*", handler: admin.updateKey },
       { method: "DELETE", path: "/admin/keys/*", handler: admin.revokeKey },
       { method: "GET", path: "/admin/usage", handler: admin.usage },
+      { method: "GET", path: "/admin/usage/series", handler: admin.usageSeries },
+      { method: "GET", path: "/admin/stats", handler: admin.stats },
+      { method: "GET", path: "/admin/requests", handler: admin.requests },
     ]),
   ];
 }

@@ -3,6 +3,7 @@ import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
 import type { Engine } from "../core/engine.ts";
 import type { ExecutorDeps } from "../core/executor.ts";
 import { createGatewayMetrics } from "../observability/gateway_metrics.ts";
+import { LiveStats } from "../observability/live_stats.ts";
 import type { Logger } from "../observability/logger.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus.ts";
 import type { Provider } from "../core/provider.ts";
@@ -11,6 +12,7 @@ import type { Store } from "../store/store.ts";
 import type { UsageWriter } from "../store/writer.ts";
 import type { Context } from "./context.ts";
 import { buildGeneration, type Generation } from "./generation.ts";
+import type { LastReload } from "./handlers/admin_live.ts";
 import { Stores } from "./stores.ts";
 import { startStoreService, type StoreServiceOptions } from "./store_service.ts";
 import type { ResponseMiddleware } from "./response_middleware.ts";
@@ -41,11 +43,13 @@ export interface RunningServer {
   readonly generation: number;
   /**
    * Swaps in a new configuration: new requests use it at once, requests in flight finish on the
-   * old one, whose resources are released when its last request ends.
+   * old one, whose resources are released when its last request ends. A configuration the server
+   * cannot take (unreadable certificates, budgets without a store) rejects, is counted as a
+   * rejected reload, and the running one stays.
    */
   reload(config: GatewayConfig): Promise<void>;
-  /** Counts a reload whose configuration was invalid (the running one stays). */
-  rejectReload(): void;
+  /** Counts a reload whose configuration could not be loaded, for `error` (the running one stays). */
+  rejectReload(error: string): void;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), then aborts them. */
   shutdown(): Promise<void>;
   /** Resolves once the server has stopped. */
@@ -82,6 +86,8 @@ export async function startServer(
   const shutdownController = new AbortController();
   let current: Generation;
   const metrics = createGatewayMetrics(() => current.engine, { version: options.version });
+  const live = new LiveStats();
+  let lastReload: LastReload | null = null;
   const spend = options.store ? new SpendCache(options.store, { log: logger }) : null;
   // The writer tells the spend cache what it queued, so budgets count answers not yet written.
   const store = options.store == null ? null : await startStoreService(options.store, {
@@ -107,6 +113,8 @@ export async function startServer(
     createProvider: options.createProvider,
     executor: options.executor,
     responseMiddleware: options.responseMiddleware,
+    live,
+    lastReload: () => lastReload,
     shutdown: shutdownController.signal,
     stores: new Stores(),
     spend,
@@ -170,7 +178,22 @@ export async function startServer(
   }
   metrics.openConnections = () => server.connections;
 
+  function rejected(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    lastReload = { at: Date.now(), result: "rejected", error: message };
+    metrics.reload("rejected");
+  }
+
   async function reload(next: GatewayConfig): Promise<void> {
+    try {
+      await swap(next);
+    } catch (error) {
+      rejected(error);
+      throw error;
+    }
+  }
+
+  async function swap(next: GatewayConfig): Promise<void> {
     const old = current;
     // Certificates are read again on every reload (a renewed file keeps its path); unreadable
     // ones reject the reload before anything changes.
@@ -200,6 +223,7 @@ export async function startServer(
     if (options.refreshModels !== false) gen.engine.catalog.start();
     current = gen;
     logger.configure(next.logging.level, next.logging.format);
+    lastReload = { at: Date.now(), result: "success", error: null };
     metrics.reload("success");
     // Not awaited: the old generation drains while the new one serves.
     old.retire();
@@ -248,7 +272,7 @@ export async function startServer(
     spend: shared.spend,
     usageWriter: store?.writer ?? null,
     reload,
-    rejectReload: () => metrics.reload("rejected"),
+    rejectReload: (error) => rejected(error),
     shutdown,
     finished: ended.promise,
   };

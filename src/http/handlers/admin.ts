@@ -1,7 +1,8 @@
 /**
- * The admin API: virtual keys (create, list, change, revoke) and usage summaries, on the store.
- * Its callers present a key from `auth.admin_keys`; it is outside the gateway's authentication
- * and rate limits, and its requests are not accounted as usage.
+ * The admin API: virtual keys (create, list, change, revoke) and usage summaries and series, on
+ * the store; the live stats and the last requests, from memory (`admin_live.ts`). Its callers
+ * present a key from `auth.admin_keys` (or a token in `auth.admin_groups`); it is outside the
+ * gateway's authentication and rate limits, and its requests are not accounted as usage.
  */
 
 import type { Caller } from "../../auth/caller.ts";
@@ -16,7 +17,14 @@ import { readJsonBody } from "../body.ts";
 import type { Context, Handler } from "../context.ts";
 import { REQUEST_ID_HEADER } from "../entry.ts";
 import type { StoreService } from "../store_service.ts";
-import { keyView, parseCreateKey, parsePatchKey, parseUsageQuery } from "./admin_input.ts";
+import {
+  keyView,
+  parseCreateKey,
+  parsePatchKey,
+  parseUsageQuery,
+  parseUsageSeriesQuery,
+} from "./admin_input.ts";
+import { type LiveDeps, requestsView, statsView } from "./admin_live.ts";
 
 /** Prefix of the keys the admin API issues, so a leaked one is recognisable (secret scanners). */
 export const VIRTUAL_KEY_PREFIX = "gwk_";
@@ -30,8 +38,10 @@ export interface AdminDeps {
   auth: AuthConfig;
   /** Identifies a non-admin credential, to tell "not an admin" (403) from "not a key" (401). */
   identify: (credential: string) => Promise<Caller>;
-  /** Null when the gateway runs without a store: every call is a 503. */
+  /** Null when the gateway runs without a store: every call that reads it is a 503. */
   store: StoreService | null;
+  /** The live stats and the generation they are read with. */
+  live: LiveDeps;
   logger: Logger;
   /** Epoch milliseconds (default `Date.now`). */
   now?: () => number;
@@ -45,6 +55,9 @@ export interface AdminHandlers {
   updateKey: Handler;
   revokeKey: Handler;
   usage: Handler;
+  usageSeries: Handler;
+  stats: Handler;
+  requests: Handler;
 }
 
 /** Builds the admin handlers; `auth.admin_keys` or `auth.admin_groups` must not be empty. */
@@ -66,6 +79,13 @@ export function adminHandlers(deps: AdminDeps): AdminHandlers {
         );
       }
       return await fn(ctx, service);
+    };
+
+  /** Wraps a handler that needs no store: the admin check, then the handler. */
+  const live = (fn: (ctx: Context) => object): Handler =>
+    async function liveHandler(ctx: Context): Promise<Response> {
+      await authorize(ctx);
+      return json(ctx, 200, fn(ctx));
     };
 
   /** Runs a store call; a store that fails is a 503 (logged), a name taken a 409. */
@@ -155,11 +175,33 @@ export function adminHandlers(deps: AdminDeps): AdminHandlers {
           requests: row.requests,
           input_tokens: row.input_tokens,
           output_tokens: row.output_tokens,
-          // Sums of floating-point costs: rounded as single costs are, to 1e-10 USD.
-          cost_usd: Math.round(row.cost_usd * 1e10) / 1e10,
+          cost_usd: roundUsd(row.cost_usd),
         })),
       });
     }),
+
+    usageSeries: admin(async (ctx, service) => {
+      const query = parseUsageSeriesQuery(new URL(ctx.request.url).searchParams, now());
+      const rows = await stored(() => service.store.usageSeries(query));
+      return json(ctx, 200, {
+        group_by: query.groupBy,
+        bucket: query.bucket,
+        from: new Date(query.from).toISOString(),
+        to: new Date(query.to).toISOString(),
+        data: rows.map((row) => ({
+          t: row.t,
+          [query.groupBy]: row.value,
+          requests: row.requests,
+          input_tokens: row.input_tokens,
+          output_tokens: row.output_tokens,
+          cost_usd: roundUsd(row.cost_usd),
+        })),
+      });
+    }),
+
+    stats: live((ctx) => statsView(deps.live, new URL(ctx.request.url).searchParams)),
+
+    requests: live((ctx) => requestsView(deps.live.stats, new URL(ctx.request.url).searchParams)),
   };
 }
 
@@ -225,7 +267,12 @@ function noKey(id: string): GatewayError {
   return new GatewayError("not_found", `no key with id "${id}"`);
 }
 
-function json(ctx: Context, status: number, body: JsonObject): Response {
+/** Sums of floating-point costs, rounded as single costs are: to 1e-10 USD. */
+function roundUsd(usd: number): number {
+  return Math.round(usd * 1e10) / 1e10;
+}
+
+function json(ctx: Context, status: number, body: object): Response {
   ctx.requestIdSent = true;
   return new Response(JSON.stringify(body), {
     status,

@@ -11,8 +11,11 @@ import type { JsonObject } from "../../core/json.ts";
 import {
   type Budget,
   BUDGET_PERIODS,
+  USAGE_BUCKET_MS,
+  type UsageBucket,
   type UsageDimension,
   type UsageQuery,
+  type UsageSeriesQuery,
   type VirtualKey,
   type VirtualKeyPatch,
 } from "../../store/store.ts";
@@ -153,37 +156,89 @@ function parse<T>(schema: z.ZodType<T>, body: JsonObject): T {
 }
 
 const DIMENSIONS: readonly UsageDimension[] = ["key", "user", "group", "model", "provider"];
-const QUERY_PARAMS = new Set(["group_by", "from", "to"]);
+const BUCKETS = Object.keys(USAGE_BUCKET_MS) as UsageBucket[];
+/** Most buckets a series may span: a day of minutes, 60 days of hours, about 4 years of days. */
+export const MAX_SERIES_BUCKETS = 1_440;
+/** `from` of a series that gives none: this many buckets before `to`. */
+const DEFAULT_SERIES_BUCKETS: Readonly<Record<UsageBucket, number>> = {
+  minute: 60,
+  hour: 24,
+  day: 30,
+};
 
 /**
  * The query of `GET /admin/usage`: `group_by` (default `key`), `from` (default 30 days before
  * `to`) and `to` (default now), each checked.
  */
 export function parseUsageQuery(search: URLSearchParams, now: number): UsageQuery {
+  checkParams(search, ["group_by", "from", "to"]);
+  const groupBy = dimensionOf(search);
+  const to = timeParam(search, "to") ?? now;
+  const from = timeParam(search, "from") ?? to - DEFAULT_USAGE_RANGE_MS;
+  if (from >= to) throw badParam("from", "must be before to");
+  return { groupBy, from, to };
+}
+
+/**
+ * The query of `GET /admin/usage/series`: `group_by` (default `key`), `bucket` (`minute`, `hour`
+ * or `day`; default `hour`), `to` (default now) and `from` (default 60 minutes, 24 hours or 30
+ * days before `to`), spanning at most MAX_SERIES_BUCKETS buckets.
+ */
+export function parseUsageSeriesQuery(search: URLSearchParams, now: number): UsageSeriesQuery {
+  checkParams(search, ["group_by", "bucket", "from", "to"]);
+  const groupBy = dimensionOf(search);
+  const bucket = (search.get("bucket") ?? "hour") as UsageBucket;
+  if (!BUCKETS.includes(bucket)) throw badParam("bucket", `expected one of ${BUCKETS.join(", ")}`);
+  const width = USAGE_BUCKET_MS[bucket];
+  const to = timeParam(search, "to") ?? now;
+  const from = timeParam(search, "from") ?? to - DEFAULT_SERIES_BUCKETS[bucket] * width;
+  if (from >= to) throw badParam("from", "must be before to");
+  const buckets = Math.floor((to - 1) / width) - Math.floor(from / width) + 1;
+  if (buckets > MAX_SERIES_BUCKETS) {
+    throw badParam(
+      "from",
+      `the range spans ${buckets} buckets of a ${bucket}; at most ${MAX_SERIES_BUCKETS}: ` +
+        "narrow from and to, or take a wider bucket",
+    );
+  }
+  return { groupBy, bucket, from, to };
+}
+
+/** Refuses a query parameter not in `known`, and one given twice. */
+export function checkParams(search: URLSearchParams, known: readonly string[]): void {
   for (const param of new Set(search.keys())) {
-    if (!QUERY_PARAMS.has(param)) {
-      throw badParam(param, "unknown query parameter; expected group_by, from or to");
+    if (!known.includes(param)) {
+      throw badParam(param, `unknown query parameter; expected ${listOf(known)}`);
     }
     if (search.getAll(param).length > 1) throw badParam(param, "given more than once");
   }
+}
+
+function dimensionOf(search: URLSearchParams): UsageDimension {
   const groupBy = search.get("group_by") ?? "key";
   if (!DIMENSIONS.includes(groupBy as UsageDimension)) {
     throw badParam("group_by", `expected one of ${DIMENSIONS.join(", ")}`);
   }
-  const timeParam = (param: "from" | "to"): number | undefined => {
-    const text = search.get(param);
-    if (text === null) return undefined;
-    const ms = parseTime(text);
-    if (ms === undefined) throw badParam(param, `expected ${TIME_HINT}`);
-    return ms;
-  };
-  const to = timeParam("to") ?? now;
-  const from = timeParam("from") ?? to - DEFAULT_USAGE_RANGE_MS;
-  if (from >= to) throw badParam("from", "must be before to");
-  return { groupBy: groupBy as UsageDimension, from, to };
+  return groupBy as UsageDimension;
 }
 
-function badParam(param: string, message: string): GatewayError {
+function timeParam(search: URLSearchParams, param: "from" | "to"): number | undefined {
+  const text = search.get(param);
+  if (text === null) return undefined;
+  const ms = parseTime(text);
+  if (ms === undefined) throw badParam(param, `expected ${TIME_HINT}`);
+  return ms;
+}
+
+/** `a, b or c` */
+function listOf(names: readonly string[]): string {
+  return names.length === 1
+    ? names[0]!
+    : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`;
+}
+
+/** A 400 naming the query parameter at fault. */
+export function badParam(param: string, message: string): GatewayError {
   return new GatewayError("invalid_request", `${param}: ${message}`, { param });
 }
 
