@@ -143,9 +143,17 @@ function describe(result: AttemptResult): string {
   return result.cause === undefined ? what : `${what} (${result.cause})`;
 }
 
+/** Epoch milliseconds from the monotonic clock, as the usage records' times are. */
+function monotonicNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /** Options for `LiveStats`. */
 export interface LiveStatsOptions {
-  /** Epoch milliseconds (default `Date.now`). */
+  /**
+   * Epoch milliseconds, for the minutes and for attempts' durations (default: the monotonic
+   * clock, so one reading per attempt end serves both).
+   */
   now?: () => number;
   /** Requests the ring of recent ones holds (default 1,000). */
   recentCapacity?: number;
@@ -167,7 +175,7 @@ export class LiveStats {
   readonly #requestSeconds = new TimeBuckets(RECENT_SECONDS, 1_000);
 
   constructor(options: LiveStatsOptions = {}) {
-    const now = this.#now = options.now ?? Date.now;
+    const now = this.#now = options.now ?? monotonicNow;
     this.recent = new RecentRequests(options.recentCapacity);
     const providers = this.#providers;
     const traffic = this.#traffic;
@@ -177,8 +185,11 @@ export class LiveStats {
         const tally = providers.get(info.provider);
         // A provider a reload removed, still finishing a request of the old configuration.
         if (tally === undefined) return ignore;
-        const started = performance.now();
-        return (result) => tally.attempted(now(), performance.now() - started, result);
+        const started = now();
+        return (result) => {
+          const ended = now();
+          tally.attempted(ended, ended - started, result);
+        };
       },
       retry() {
         traffic.counts[traffic.at(now()) + RETRIES]!++;
@@ -218,11 +229,12 @@ export class LiveStats {
   }
 
   /**
-   * An API request's response is done. `errorCode` is the gateway's own error code, if it
+   * An API request's response is done: it is counted in the minute it ended (`time` plus
+   * `latency_ms`, so no clock is read). `errorCode` is the gateway's own error code, if it
    * refused the request (`rate_limit_exceeded`, `budget_exceeded`, ...).
    */
   requestEnded(request: RecentRequest, errorCode: unknown): void {
-    const now = this.#now();
+    const now = request.time + request.latency_ms;
     const traffic = this.#traffic;
     const offset = traffic.at(now);
     const counts = traffic.counts;

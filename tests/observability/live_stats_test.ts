@@ -146,7 +146,7 @@ Deno.test("live stats: traffic per minute by status class, refusals, retries and
   stats.events.fallback("a/gpt-4o", "b/llama-3");
   stats.events.fallback("a/gpt-4o", "gone/x");
   clock.t += 59_000;
-  stats.requestEnded(request({ stream: true, ttfb_ms: 40 }), undefined);
+  stats.requestEnded(request({ time: clock.t, stream: true, ttfb_ms: 40 }), undefined);
 
   const { traffic, providers } = stats.snapshot(2, VIEWS, 3);
   assert.deepEqual(traffic.series.at(-1), {
