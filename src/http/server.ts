@@ -48,7 +48,7 @@ export interface RunningServer {
    * rejected reload, and the running one stays.
    */
   reload(config: GatewayConfig): Promise<void>;
-  /** Counts a reload whose configuration could not be loaded, for `error` (the running one stays). */
+  /** Records a reload whose configuration could not be read or parsed, and why. */
   rejectReload(error: string): void;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), then aborts them. */
   shutdown(): Promise<void>;

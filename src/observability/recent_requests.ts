@@ -26,7 +26,7 @@ export interface RecentRequest {
   input_tokens: number | null;
   output_tokens: number | null;
   cost_usd: number | null;
-  /** Each attempt that failed, then the one that served: the access log's `gateway.fallback_path`. */
+  /** Each failed attempt, then the one that served: the access log's `gateway.fallback_path`. */
   fallback_path: readonly string[];
 }
 

@@ -27,7 +27,7 @@ export class TimeBuckets {
     this.#periods = new Float64Array(slots).fill(-1);
   }
 
-  /** The offset in `counts` of the period holding time `now`, its slot cleared if it held another. */
+  /** The offset in `counts` of the period holding `now`, its slot cleared if it held another. */
   at(now: number): number {
     const period = Math.floor(now / this.periodMs);
     const slot = period % this.#slots;

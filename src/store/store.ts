@@ -112,14 +112,14 @@ export interface UsageRow {
 /** The width of a usage series' buckets. */
 export type UsageBucket = "minute" | "hour" | "day";
 
-/** Each bucket width in milliseconds; buckets are aligned on multiples of it from the epoch (UTC). */
+/** Each bucket's width in milliseconds; buckets start at multiples of it since the epoch (UTC). */
 export const USAGE_BUCKET_MS: Readonly<Record<UsageBucket, number>> = {
   minute: 60_000,
   hour: 3_600_000,
   day: 86_400_000,
 };
 
-/** A `usageSeries` query: a `usageSummary` per bucket of time, for records with `from <= time < to`. */
+/** A `usageSeries` query: a `usageSummary` per bucket, of records with `from <= time < to`. */
 export interface UsageSeriesQuery extends UsageQuery {
   bucket: UsageBucket;
 }

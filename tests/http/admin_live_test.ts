@@ -30,7 +30,7 @@ ${providerYaml("b", b.url)}
 `;
 }
 
-/** Runs `fn` with a gateway in front of mocks `a` and `b`, on a fresh SQLite file unless `store: false`. */
+/** Runs `fn` with a gateway before mocks `a` and `b`, on a new SQLite file unless `store: false`. */
 async function withDashboard(
   fn: (gw: TestGateway, a: MockUpstream, b: MockUpstream) => Promise<void>,
   options: { store?: boolean; extra?: string } = {},
@@ -247,7 +247,8 @@ Deno.test("admin stats: a reload that fails shows rejected with its error; one t
     const broken = await parseConfig(
       yamlFor(a, b, {}).replace(
         "storage: false",
-        'storage: false\nserver:\n  tls:\n    cert: "/nonexistent/cert.pem"\n    key: "/nonexistent/key.pem"',
+        'storage: false\nserver:\n  tls:\n    cert: "/nonexistent/cert.pem"\n' +
+          '    key: "/nonexistent/key.pem"',
       ),
       { filename: "test.yaml", env: {} },
     );
