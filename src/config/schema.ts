@@ -30,6 +30,7 @@ import type {
   ServerConfig,
   StorageConfig,
   StrategyConfig,
+  UiConfig,
 } from "./types.ts";
 
 export { PROVIDER_TYPES } from "./presets.ts";
@@ -129,6 +130,14 @@ const responsesSchema = z.preprocess(
     retention_ms: raw.retention,
     max_stored_bytes: raw.max_stored_size,
   })).prefault({}),
+);
+
+const uiSchema = z.preprocess(
+  absentIfNull,
+  z.strictObject({
+    enabled: boolean().prefault(true),
+    public: boolean().prefault(false),
+  }).transform((raw): UiConfig => ({ enabled: raw.enabled, public: raw.public })).prefault({}),
 );
 
 const loggingSchema = z.preprocess(
@@ -435,6 +444,7 @@ export const gatewayConfigSchema = z.strictObject({
   budgets: budgetsSchema,
   storage: storageSchema,
   responses: responsesSchema,
+  ui: uiSchema,
   server: serverSchema,
   logging: loggingSchema,
   routing: routingSchema,

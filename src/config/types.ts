@@ -265,6 +265,17 @@ export interface ResponsesConfig {
   max_stored_bytes: number;
 }
 
+/** `ui:` section: the dashboard at `/ui`. */
+export interface UiConfig {
+  /** Serve the dashboard (default true); false leaves `/ui` out (404). */
+  enabled: boolean;
+  /**
+   * With auth off entirely (no `auth.enabled`, no admin keys or groups) the dashboard is served
+   * to clients on the gateway's own host only, unless this is true.
+   */
+  public: boolean;
+}
+
 /** The whole validated configuration. */
 export interface GatewayConfig {
   auth: AuthConfig;
@@ -276,6 +287,7 @@ export interface GatewayConfig {
    */
   storage: StorageConfig | "off" | null;
   responses: ResponsesConfig;
+  ui: UiConfig;
   server: ServerConfig;
   logging: LoggingConfig;
   routing: RoutingConfig;

@@ -89,6 +89,7 @@ Deno.test("an empty file and a comments-only file load as all defaults", async (
     providers: [],
     storage: null,
     responses: { retention_ms: 30 * 24 * 3_600_000, max_stored_bytes: 1024 * 1024 },
+    ui: { enabled: true, public: false },
   };
   assert.deepEqual(await parseConfig("", { filename: "config.yaml", env: {} }), expected);
   assert.deepEqual(await parseLines(["# nothing here", "  # still nothing"]), expected);
