@@ -14,6 +14,8 @@ import type { SpendCache } from "../store/spend_cache.ts";
 import type { Context, Handler, Middleware } from "./context.ts";
 import { adminHandlers } from "./handlers/admin.ts";
 import type { GenerationFacts } from "./handlers/admin_live.ts";
+import { uiHandlers } from "./handlers/ui.ts";
+import { isLocalClient } from "./local.ts";
 import type { StoreService } from "./store_service.ts";
 import { entry, type RequestObserver } from "./entry.ts";
 import type { InfoFacts } from "./handlers/info.ts";
@@ -51,16 +53,28 @@ export function buildApp(engine: Engine, options: AppOptions): Handler {
   const { config } = engine;
   const { logger, stores, store } = options;
   const virtualKeys = store?.keys ?? null;
-  const adminOff = config.auth.admin_keys.length === 0 && config.auth.admin_groups.length === 0;
-  const admin = adminOff ? null : adminHandlers({
+  const noAdmins = config.auth.admin_keys.length === 0 && config.auth.admin_groups.length === 0;
+  // Auth off entirely: the dashboard reads the admin API without a key, from where it is served.
+  const authOff = noAdmins && !config.auth.enabled;
+  const uiClients = config.ui.public ? () => true : isLocalClient;
+  const openReads = authOff && config.ui.enabled ? uiClients : undefined;
+  const admin = noAdmins && openReads === undefined ? null : adminHandlers({
     auth: config.auth,
     identify: createIdentifier(config.auth, { verifier: stores.verifier, virtualKeys }),
     store,
     logger,
     live: { stats: options.live.stats, engine, generation: options.live.generation },
+    openReads,
   });
+  const ui = config.ui.enabled
+    ? uiHandlers({
+      localOnly: authOff && !config.ui.public,
+      admin: openReads !== undefined ? "open" : admin === null ? "off" : "key",
+    })
+    : null;
   const table = routes(engine, {
     admin,
+    ui,
     info: options.info,
     metrics: options.metricsHandler,
     proxy: {

@@ -8,6 +8,7 @@ import { getModelHandler, listModelsHandler } from "./handlers/models.ts";
 import { proxyHandler, type ProxyOptions } from "./handlers/proxy.ts";
 import { responseRoutes } from "./handlers/responses.ts";
 import type { AdminHandlers } from "./handlers/admin.ts";
+import { UI_PATH, type UiHandlers } from "./handlers/ui.ts";
 import { errorResponse, errorShapeOf } from "./errors.ts";
 
 /** What the route table needs besides the engine. */
@@ -18,6 +19,8 @@ export interface RouteDeps {
   metrics: Handler;
   /** The admin API; null leaves it out (its paths answer 404). */
   admin: AdminHandlers | null;
+  /** The dashboard; null leaves it out (`ui.enabled: false`). */
+  ui: UiHandlers | null;
 }
 
 /**
@@ -71,6 +74,18 @@ export function routes(engine: Engine, deps: RouteDeps): Route[] {
     { method: "GET", path: "/", handler: healthHandler(), open: true, quiet: true },
     { method: "GET", path: "/ready", handler: readyHandler(engine), open: true, quiet: true },
     { method: "GET", path: "/metrics", handler: deps.metrics, open: true, quiet: true },
+    ...(deps.ui === null ? [] : [
+      { method: "GET", path: UI_PATH, handler: deps.ui.page, open: true },
+      // Dispatched as /ui (which redirects it there); listed so that it is open as well.
+      { method: "GET", path: `${UI_PATH}/`, handler: deps.ui.page, open: true, quiet: true },
+      ...[...deps.ui.files].map(([path, handler]) => ({
+        method: "GET",
+        path,
+        handler,
+        open: true,
+        quiet: true,
+      })),
+    ]),
     ...(admin === null ? [] : [
       { method: "GET", path: "/admin/keys", handler: admin.listKeys },
       { method: "POST", path: "/admin/keys", handler: admin.createKey },

@@ -45,6 +45,12 @@ export interface AdminDeps {
   logger: Logger;
   /** Epoch milliseconds (default `Date.now`). */
   now?: () => number;
+  /**
+   * Set when auth is off entirely (no `auth.enabled`, no admin keys or groups), for the
+   * dashboard: reads (GET) are answered without credentials to the clients it accepts; every
+   * other call is refused, since keys can be changed only with an admin key.
+   */
+  openReads?: (ctx: Context) => boolean;
 }
 
 /** The admin API's handlers, each checking the caller's admin key first. */
@@ -60,10 +66,13 @@ export interface AdminHandlers {
   requests: Handler;
 }
 
-/** Builds the admin handlers; `auth.admin_keys` or `auth.admin_groups` must not be empty. */
+/**
+ * Builds the admin handlers; `auth.admin_keys` or `auth.admin_groups` must not be empty, unless
+ * `openReads` is set.
+ */
 export function adminHandlers(deps: AdminDeps): AdminHandlers {
   const now = deps.now ?? Date.now;
-  const authorize = adminCheck(deps);
+  const authorize = deps.openReads === undefined ? adminCheck(deps) : openCheck(deps.openReads);
   const configKeyNames = new Set(deps.auth.keys.map((k) => k.name));
 
   /** Wraps a handler: the admin check, then the store check, then the handler. */
@@ -248,6 +257,32 @@ function adminCheck(deps: AdminDeps): (ctx: Context) => Promise<void> {
       );
     }
     throw new GatewayError("invalid_api_key", "invalid admin key");
+  };
+}
+
+/** The check with auth off entirely: reads from the dashboard's clients, nothing else. */
+function openCheck(accepts: (ctx: Context) => boolean): (ctx: Context) => Promise<void> {
+  return function authorize(ctx: Context): Promise<void> {
+    const read = ctx.request.method === "GET" || ctx.request.method === "HEAD";
+    if (!read) {
+      return Promise.reject(
+        new GatewayError(
+          "forbidden",
+          "auth is off and no admin key is set: the admin API only answers reads; creating or " +
+            "changing keys takes a key from auth.admin_keys",
+        ),
+      );
+    }
+    if (!accepts(ctx)) {
+      return Promise.reject(
+        new GatewayError(
+          "forbidden",
+          "auth is off and no admin key is set: the admin API answers clients on this host only " +
+            "(ui.public: true opens it to others, auth.admin_keys to holders of an admin key)",
+        ),
+      );
+    }
+    return Promise.resolve();
   };
 }
 

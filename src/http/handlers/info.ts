@@ -1,5 +1,6 @@
 import type { Engine } from "../../core/engine.ts";
 import type { Context, Handler } from "../context.ts";
+import { isLocalClient } from "../local.ts";
 
 /** What `/v1/info` reports beyond the engine's own state. */
 export interface InfoFacts {
@@ -20,7 +21,7 @@ const HIDDEN_ERROR = "the last refresh failed (details for authenticated or loca
  */
 export function infoHandler(engine: Engine, facts: InfoFacts): Handler {
   return function info(ctx: Context): Response {
-    const detailed = ctx.caller !== null || isLocal(ctx);
+    const detailed = ctx.caller !== null || isLocalClient(ctx);
     const providers = engine.config.providers.map((p) => {
       if (!p.enabled) return { name: p.name, type: p.type, enabled: false };
       const breaker = engine.executor.breaker(p.name);
@@ -53,16 +54,4 @@ export function infoHandler(engine: Engine, facts: InfoFacts): Handler {
 function errorText(error: string | null, detailed: boolean, engine: Engine): string | null {
   if (error === null) return null;
   return detailed ? engine.redact(error) : HIDDEN_ERROR;
-}
-
-/**
- * A caller on the loopback interface, not relayed by a proxy on this host (which would make
- * every caller look local).
- */
-function isLocal(ctx: Context): boolean {
-  const addr = ctx.remoteAddr;
-  if (addr !== "::1" && !addr.startsWith("127.") && !addr.startsWith("::ffff:127.")) return false;
-  const headers = ctx.request.headers;
-  return !headers.has("forwarded") && !headers.has("x-forwarded-for") &&
-    !headers.has("x-real-ip");
 }
