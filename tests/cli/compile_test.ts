@@ -95,6 +95,13 @@ Deno.test("compiled gateway binary prints its usage and checks a config like mai
 
     // The default store: its worker is part of the binary, and ./data is writable.
     const served = await startCli(["--port", "0"], { cwd: dir, binary });
+    // The dashboard's files are in the binary.
+    const page = await fetch(`${served.url}/ui`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<title>llm-gateway dashboard<\/title>/);
+    const script = await fetch(`${served.url}/ui/app.js`);
+    assert.equal(script.status, 200);
+    assert.match(await script.text(), /sign-in-form/);
     const stopped = await served.stop("SIGTERM");
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.match(stopped.stdout, /"store: sqlite at \.\/data\/gateway\.db"/);
