@@ -53,10 +53,29 @@ export function requestsPanel({ form, body }) {
       const chosen = select.value;
       select.replaceChildren(
         h("option", { value: "" }, "All"),
-        names.map((name) => h("option", { value: name, selected: name === chosen }, name)),
+        ...names.map((name) => h("option", { value: name, selected: name === chosen }, name)),
       );
     },
   };
+}
+
+/** Longest reason shown for a failed attempt; the whole text is in the cell's title. */
+const MAX_REASON = 48;
+
+/**
+ * The attempts of a request that fell back (`"alpha/gpt-4o: HTTP 500"`, ...,
+ * `"bravo/gpt-4o: served"`) as `alpha/gpt-4o (HTTP 500) → bravo/gpt-4o`.
+ */
+function fallbackPath(path) {
+  if (path.length === 0) return h("span", { class: "muted" }, "none");
+  const steps = path.map((step) => {
+    const cut = step.indexOf(": ");
+    if (cut < 0) return step;
+    const [target, what] = [step.slice(0, cut), step.slice(cut + 2)];
+    if (what === "served") return target;
+    return `${target} (${what.length > MAX_REASON ? `${what.slice(0, MAX_REASON)}…` : what})`;
+  });
+  return h("span", { class: "path", title: path.join("\n") }, steps.join(" → "));
 }
 
 function draw(rows) {
@@ -94,9 +113,7 @@ function draw(rows) {
         { value: ms(r.latency_ms), class: "num" },
         { value: `${count(r.input_tokens)} / ${count(r.output_tokens)}`, class: "num" },
         { value: usd(r.cost_usd), class: "num" },
-        r.fallback_path.length > 1
-          ? h("span", { class: "path" }, r.fallback_path.join(" → "))
-          : h("span", { class: "muted" }, r.fallback_path[0] ?? "–"),
+        fallbackPath(r.fallback_path),
       ],
     })),
     "No request matches.",
