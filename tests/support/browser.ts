@@ -1,5 +1,6 @@
 // A headless Chromium (Debian's `chromium` package) driven by playwright-core, for the dashboard's
 // tests. They skip, saying why, where no Chromium is installed or it does not start.
+import axe from "npm:axe-core@4.14.1";
 import { type Browser, chromium, type Page } from "npm:playwright-core@1.65.1";
 
 export type { Browser, Page };
@@ -59,4 +60,18 @@ export function collectErrors(page: Page): string[] {
   });
   page.on("pageerror", (error) => errors.push(`exception: ${error.message}`));
   return errors;
+}
+
+/** The WCAG 2.1 A and AA rules axe-core checks: labels, names, contrast, structure. */
+const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+/** What axe-core finds against WCAG 2.1 AA on the page as it is now: `rule: element, ...`. */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axe.source);
+  // Evaluated in the page (a string: the browser's globals are not Deno's).
+  return await page.evaluate(`axe.run(document, {
+    runOnly: { type: "tag", values: ${JSON.stringify(WCAG_TAGS)} },
+  }).then((result) => result.violations.map((v) =>
+    v.id + ": " + v.nodes.map((n) => n.target.join(" ")).slice(0, 5).join(", ")
+  ))`);
 }

@@ -3,7 +3,7 @@
 // spend view shows what the requests cost; the screenshots in docs/screenshots/ come from here.
 import assert from "node:assert/strict";
 import { createKey } from "../support/admin_api.ts";
-import { type Page, SKIP_BROWSER } from "../support/browser.ts";
+import { accessibilityViolations, type Page, SKIP_BROWSER } from "../support/browser.ts";
 import { chat, signIn, textOf, until, withDashboard } from "./harness.ts";
 
 const browserTest = {
@@ -85,7 +85,7 @@ Deno.test({
         timeout: 5_000,
       });
       await until("a fallback path in the recent requests", async () =>
-        /alpha → bravo/.test(await textOf(page, "#requests-body")));
+        /alpha\/gpt-4o \(HTTP 500\) → bravo\/gpt-4o/.test(await textOf(page, "#requests-body")));
 
       // The filter keeps only the provider chosen.
       await page.locator("#requests-filter [name=provider]").selectOption("bravo");
@@ -106,19 +106,49 @@ Deno.test({
         "data-total",
       );
       assert.ok(Math.abs(Number(charted) - 0.063) < 1e-9, `cost chart total ${charted}`);
+      // The range picker: 30 days in daily buckets, the same spend.
+      await page.getByLabel("Last 30 days").check();
+      await until("daily buckets", async () =>
+        /over 3[01] intervals/.test(
+          await page.locator("#spend-body figure svg").first().getAttribute("aria-label") ?? "",
+        ));
+      assert.equal(await textOf(page, '#spend-body [data-total="cost"] .value'), "$0.063");
+      await page.getByLabel("Last hour").check();
+      await until("minute buckets", async () =>
+        /over 6[01] intervals/.test(
+          await page.locator("#spend-body figure svg").first().getAttribute("aria-label") ?? "",
+        ));
+
       // The key's spend against its budget: two answers at alpha's price.
       await until("team-a's spend", async () =>
         /\$0\.014 of \$1\.00/.test(await textOf(page, '#keys-body tr[data-key="team-a"]')));
 
-      assert.equal(await page.evaluate("window.stillTheSamePage"), true);
+      // Config: a reload applied, then one rejected, with its error.
       assert.equal(await textOf(page, '#config-body [data-fact="generation"]'), "1");
+      assert.equal(
+        await textOf(page, '#config-body [data-fact="last-reload"]'),
+        "none since the start",
+      );
+      await gw.server.reload(gw.config);
+      await until("generation 2", async () =>
+        await textOf(page, '#config-body [data-fact="generation"]') === "2");
+      assert.match(await textOf(page, '#config-body [data-fact="last-reload"]'), /applied/);
+      const rejection = "providers[1].target_url: expected an http(s) URL (config.yaml:14)";
+      gw.server.rejectReload(rejection);
+      await until("the rejected reload", async () =>
+        /rejected/.test(await textOf(page, '#config-body [data-fact="last-reload"]')));
+      assert.equal(await textOf(page, "#config-body pre"), rejection);
+      assert.equal(await textOf(page, '#config-body [data-fact="generation"]'), "2");
+
+      assert.equal(await page.evaluate("window.stillTheSamePage"), true);
       assert.deepEqual(errors, []);
 
+      // Laptop and phone widths, light and dark: screenshots, and no WCAG 2.1 AA violation.
       await screenshots(page);
     }),
 });
 
-/** Laptop and phone widths, light and dark, of the page as it is. */
+/** Laptop and phone widths, light and dark, of the page as it is; each checked with axe-core. */
 async function screenshots(page: Page): Promise<void> {
   await Deno.mkdir(SCREENSHOTS, { recursive: true });
   await page.locator("#requests-filter [name=provider]").selectOption("");
@@ -131,6 +161,7 @@ async function screenshots(page: Page): Promise<void> {
         path: new URL(`dashboard-${device}-${scheme}.png`, SCREENSHOTS).pathname,
         fullPage: true,
       });
+      assert.deepEqual(await accessibilityViolations(page), [], `${device}, ${scheme}`);
     }
   }
 }

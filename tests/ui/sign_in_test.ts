@@ -130,3 +130,36 @@ Deno.test({
       assert.deepEqual(errors, []);
     }),
 });
+
+Deno.test({
+  ...browserTest,
+  name: "dashboard: with auth off entirely it shows the data at once, and cannot change keys",
+  fn: () =>
+    withDashboard(async ({ gw, page, errors }) => {
+      assert.equal((await chat(gw, "alpha/gpt-4o")).status, 200);
+      await page.goto(`${gw.url}/ui`);
+      await page.locator('#providers-body tr[data-provider="alpha"]').waitFor();
+      assert.equal(await page.locator("#sign-in").isVisible(), false);
+      assert.equal(await page.locator("#sign-out").isVisible(), false);
+      assert.equal(await page.locator("#key-form").isVisible(), false);
+      assert.match(await textOf(page, "#keys-note"), /needs an admin key/);
+      await until("the request", async () =>
+        await page.locator("#requests-body tr[data-request]").count() === 1);
+      assert.deepEqual(errors, []);
+    }, { auth: "auth:\n  enabled: false\n" }),
+});
+
+Deno.test({
+  ...browserTest,
+  name: "dashboard: with auth on and no admin key it says the admin API is off",
+  fn: () =>
+    withDashboard(async ({ gw, page, errors }) => {
+      await page.goto(`${gw.url}/ui`);
+      await until("the notice", async () => /admin API is off/.test(await textOf(page, "#notice")));
+      assert.equal(await page.locator("#sign-in").isVisible(), false);
+      assert.equal(await page.locator("#dashboard").isVisible(), false);
+      assert.deepEqual(errors, []);
+    }, {
+      auth: `auth:\n  enabled: true\n  keys:\n    - name: "app"\n      key: "${CONFIG_KEY}"\n`,
+    }),
+});
