@@ -92,10 +92,11 @@ export function routes(engine: Engine, deps: RouteDeps): Route[] {
       { method: "GET", path: "/admin/keys/*", handler: admin.getKey },
       { method: "PATCH", path: "/admin/keys/*", handler: admin.updateKey },
       { method: "DELETE", path: "/admin/keys/*", handler: admin.revokeKey },
-      { method: "GET", path: "/admin/usage", handler: admin.usage },
-      { method: "GET", path: "/admin/usage/series", handler: admin.usageSeries },
-      { method: "GET", path: "/admin/stats", handler: admin.stats },
-      { method: "GET", path: "/admin/requests", handler: admin.requests },
+      // Reads the dashboard polls every few seconds: logged at debug, as metrics scrapes are.
+      { method: "GET", path: "/admin/usage", handler: admin.usage, quiet: true },
+      { method: "GET", path: "/admin/usage/series", handler: admin.usageSeries, quiet: true },
+      { method: "GET", path: "/admin/stats", handler: admin.stats, quiet: true },
+      { method: "GET", path: "/admin/requests", handler: admin.requests, quiet: true },
     ]),
   ];
 }

@@ -177,3 +177,19 @@ Deno.test("ui: an admin key with auth off is still asked for, from any client", 
     assert.equal(with_.status, 200);
     await with_.body?.cancel();
   }));
+
+Deno.test("ui: the admin reads the dashboard polls are logged at debug, key changes at info", () =>
+  withGateway(authYaml(), async (gw) => {
+    for (const path of ["/admin/stats", "/admin/requests", "/admin/usage", "/admin/usage/series"]) {
+      const res = await admin(gw, "GET", path);
+      assert.equal(res.status, 200, path);
+      await res.body?.cancel();
+    }
+    const created = await admin(gw, "POST", "/admin/keys", { body: { name: "logged" } });
+    assert.equal(created.status, 201);
+    await created.body?.cancel();
+    const text = await gw.logText();
+    const paths = text.trim().split("\n").map((line) => JSON.parse(line))
+      .filter((e) => typeof e["url.path"] === "string").map((e) => e["url.path"]);
+    assert.deepEqual(paths, ["/admin/keys"]);
+  }));
