@@ -120,8 +120,13 @@ Deno.test({
         ));
 
       // The key's spend against its budget: two answers at alpha's price.
-      await until("team-a's spend", async () =>
-        /\$0\.014 of \$1\.00/.test(await textOf(page, '#keys-body tr[data-key="team-a"]')));
+      // The key list is read every 10 s.
+      await until(
+        "team-a's spend",
+        async () =>
+          /\$0\.014 of \$1\.00/.test(await textOf(page, '#keys-body tr[data-key="team-a"]')),
+        15_000,
+      );
 
       // Config: a reload applied, then one rejected, with its error.
       assert.equal(await textOf(page, '#config-body [data-fact="generation"]'), "1");

@@ -9,7 +9,7 @@ import { spendPanel } from "./spend.js";
 import { statsPanel } from "./stats.js";
 
 /** How often each section is read again, in milliseconds. */
-const EVERY = { stats: 2_000, requests: 3_000, keys: 5_000, spend: 5_000 };
+const EVERY = { stats: 2_000, requests: 3_000, keys: 10_000, spend: 5_000 };
 
 const live = byId("live");
 let session = null;

@@ -81,9 +81,16 @@ export function keysPanel({ body, form, secret, writable, onAuthError }) {
 function draw(keys, { writable, revoke }) {
   return table(
     "Virtual keys",
-    [["Name"], ["Status"], ["Groups"], ["Models"], ["Spent of budget"], ["Created"], ["Expires"], [
-      writable ? "Action" : "",
-    ]],
+    [
+      ["Name"],
+      ["Status"],
+      ["Groups"],
+      ["Models"],
+      ["Spent of budget"],
+      ["Created"],
+      ["Expires"],
+      ...(writable ? [["Action"]] : []),
+    ],
     keys.map((k) => ({
       attrs: { "data-key": k.name, "data-status": k.status },
       cells: [
@@ -96,18 +103,21 @@ function draw(keys, { writable, revoke }) {
         k.expires_at === null
           ? h("span", { class: "muted" }, "never")
           : h("time", { datetime: iso(k.expires_at) }, time(k.expires_at)),
-        writable && k.status === "active"
-          ? h("button", {
-            type: "button",
-            class: "danger",
-            "aria-label": `Revoke ${k.name}`,
-            onclick: () => revoke(k),
-          }, "Revoke")
-          : "",
+        ...(writable ? [revokeButton(k, revoke)] : []),
       ],
     })),
     "No virtual key yet.",
   );
+}
+
+function revokeButton(key, revoke) {
+  if (key.status !== "active") return "";
+  return h("button", {
+    type: "button",
+    class: "danger",
+    "aria-label": `Revoke ${key.name}`,
+    onclick: () => revoke(key),
+  }, "Revoke");
 }
 
 function budgetCell(key) {
