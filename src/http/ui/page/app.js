@@ -12,7 +12,14 @@ import { statsPanel } from "./stats.js";
 const EVERY = { stats: 2_000, requests: 3_000, keys: 10_000, spend: 5_000 };
 
 const live = byId("live");
+const updated = byId("updated");
 let session = null;
+
+/** Says whether the page is live; unchanged text is not announced again. */
+function say(state, at = null) {
+  if (live.textContent !== state) live.textContent = state;
+  updated.textContent = at === null ? "" : `updated ${time(at)}`;
+}
 
 async function main() {
   byId("sign-in-form").addEventListener("submit", signIn);
@@ -82,7 +89,7 @@ function showSignIn(message) {
   const input = byId("admin-key");
   if (message === null) input.removeAttribute("aria-invalid");
   else input.setAttribute("aria-invalid", "true");
-  live.textContent = "";
+  say("");
   input.focus();
 }
 
@@ -139,7 +146,7 @@ function poll(panels, onAuthError) {
     if (stopped) return;
     if (document.hidden) {
       waiting.add(name);
-      live.textContent = "Paused while this tab is hidden";
+      say("Paused while this tab is hidden");
       return;
     }
     const error = byId(`${name}-error`);
@@ -147,13 +154,13 @@ function poll(panels, onAuthError) {
       await panels[name].refresh();
       error.textContent = "";
       failing = false;
-      live.textContent = `Live: updated ${time(Date.now())}`;
+      say("Live", Date.now());
     } catch (e) {
       if (stopped) return;
       if (e instanceof ApiError && e.signedOut) return onAuthError();
       if (e instanceof ApiError && e.status === 0) {
         failing = true;
-        live.textContent = "The gateway does not answer: retrying";
+        say("The gateway does not answer: retrying");
       } else {
         error.textContent = `Could not read this section: ${e.message}`;
       }
