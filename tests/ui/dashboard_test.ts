@@ -167,6 +167,11 @@ async function screenshots(page: Page): Promise<void> {
         fullPage: true,
       });
       assert.deepEqual(await accessibilityViolations(page), [], `${device}, ${scheme}`);
+      // Wide tables scroll in their own region; the page itself fits the width.
+      assert.ok(
+        await page.evaluate("document.documentElement.scrollWidth") as number <= width,
+        `${device}: the page is wider than ${width} px`,
+      );
     }
   }
 }
