@@ -18,7 +18,7 @@ let session = null;
 /** Says whether the page is live; unchanged text is not announced again. */
 function say(state, at = null) {
   if (live.textContent !== state) live.textContent = state;
-  updated.textContent = at === null ? "" : `updated ${time(at)}`;
+  updated.textContent = at === null ? "" : `· updated ${time(at)}`;
 }
 
 async function main() {
