@@ -6,7 +6,6 @@
 import { dirname } from "node:path";
 import type { StorageConfig } from "../config/types.ts";
 import { openSqliteStore } from "./sqlite.ts";
-import { openSqliteWorkerStore } from "./sqlite_worker.ts";
 import type { Store, StoreOptions } from "./store.ts";
 
 /** The SQLite file used when `storage:` names none. */
@@ -70,10 +69,7 @@ export async function openStore(
   }
 }
 
-/**
- * Opens an SQLite file, first checking the permissions so Deno never prompts for them. The store
- * runs in a worker, off the event loop, unless a test's clock (`now`) asks for this thread.
- */
+/** Opens an SQLite file, first checking the permissions so Deno never prompts for them. */
 function openSqlite(path: string, options: StoreOptions): Promise<Store> {
   const folder = dirname(path);
   for (const name of ["read", "write"] as const) {
@@ -81,8 +77,7 @@ function openSqlite(path: string, options: StoreOptions): Promise<Store> {
       throw new Error(`no ${name} permission for ${folder} (run with --allow-${name}=${folder})`);
     }
   }
-  if (options.now !== undefined) return Promise.resolve(openSqliteStore(path, options));
-  return openSqliteWorkerStore(path);
+  return Promise.resolve(openSqliteStore(path, options));
 }
 
 /** The URL with its password masked, fit for a log line. */

@@ -2,13 +2,14 @@
  * The embedded store: one SQLite file through Deno's built-in `node:sqlite` (no native add-on).
  * WAL mode, so readers never wait for the writer; statements are prepared once at open.
  *
- * `node:sqlite` is synchronous: a call holds the event loop for its duration. The store's calls
- * are small (a batch insert of a few hundred records, an indexed sum), and usage reaches it
- * through the batching writer, never from a request; the gateway runs it in a worker all the same
- * (`sqlite_worker.ts`), since a commit that checkpoints the WAL can take tens of milliseconds.
+ * `node:sqlite` is synchronous: a call holds the event loop for its duration, so every call is
+ * kept short. Usage arrives through the batching writer in batches of at most a hundred records
+ * (`writer.ts`), never from a request; WAL checkpoints are the store's, small and with the WAL
+ * flushed beforehand on an I/O thread (`sqlite_checkpoint.ts`); a usage summary is read in
+ * slices (`sqlite_summary.ts`). The rest are indexed reads and single-row writes.
  */
 
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { dirname } from "node:path";
 import {
   budgetOf,
@@ -18,12 +19,12 @@ import {
   normalizeHash,
   patchedKey,
   responseParts,
-  sortRows,
-  sortSeries,
   stringList,
 } from "./records.ts";
 import { MIGRATIONS_TABLE, SQLITE_MIGRATIONS } from "./schema.ts";
 import { hourOf, spendIncrements } from "./spend.ts";
+import { WalCheckpoints } from "./sqlite_checkpoint.ts";
+import { summarize, summarizeSeries } from "./sqlite_summary.ts";
 import {
   type NewVirtualKey,
   type SpendQuery,
@@ -31,8 +32,6 @@ import {
   StoreConflictError,
   type StoredResponse,
   type StoreOptions,
-  USAGE_BUCKET_MS,
-  type UsageDimension,
   type UsageQuery,
   type UsageRecord,
   type UsageRow,
@@ -44,19 +43,16 @@ import {
 
 /** How long a statement waits for another process's write lock before failing. */
 const BUSY_TIMEOUT_MS = 5_000;
+/**
+ * The connection's page cache, KiB (SQLite's default is 2,000). Writes touch a few dozen pages,
+ * the ends of the usage table and its index; summaries read through a connection of their own.
+ */
+const CACHE_KIB = 256;
 
 type Row = Record<string, unknown>;
 
 const KEY_COLUMNS = `id, name, key_hash, models, groups, budget_usd, budget_period, rate_limit,
   expires_at, metadata, created_at, revoked_at`;
-
-const SUMMARY_SOURCES: Record<UsageDimension, string> = {
-  key: "usage.key_name",
-  user: "usage.user_name",
-  model: "usage.model",
-  provider: "usage.provider",
-  group: "g.value",
-};
 
 /**
  * Opens (creating it and its folder when missing) the SQLite store at `path` and brings its
@@ -69,8 +65,9 @@ export function openSqliteStore(path: string, options: StoreOptions = {}): Store
     // WAL needs no lock held by another connection; busy_timeout (above) waits one out.
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
+    db.exec(`PRAGMA cache_size = -${CACHE_KIB}`);
     migrate(db, options.now ?? Date.now);
-    return new SqliteStore(db, options.now ?? Date.now);
+    return new SqliteStore(db, path, options.now ?? Date.now);
   } catch (error) {
     db.close();
     throw error;
@@ -112,19 +109,41 @@ function transaction<T>(db: DatabaseSync, fn: () => T): T {
 class SqliteStore implements Store {
   readonly engine = "sqlite";
   readonly #db: DatabaseSync;
+  readonly #path: string;
   readonly #now: () => number;
   readonly #sql: ReturnType<typeof prepareAll>;
+  readonly #checkpoints: WalCheckpoints;
+  /** Summaries being read, which `close` waits for. */
+  readonly #reading = new Set<Promise<unknown>>();
+  /** The values an insert binds, reused from batch to batch. */
+  readonly #rowValues: SQLInputValue[] = new Array(USAGE_ROWS * USAGE_COLUMNS);
+  readonly #oneRowValues: SQLInputValue[] = new Array(USAGE_COLUMNS);
 
-  constructor(db: DatabaseSync, now: () => number) {
+  constructor(db: DatabaseSync, path: string, now: () => number) {
     this.#db = db;
+    this.#path = path;
     this.#now = now;
     this.#sql = prepareAll(db);
+    this.#checkpoints = new WalCheckpoints(db, path);
+  }
+
+  /** Runs a write transaction and counts it towards the next checkpoint. */
+  #write<T>(fn: () => T, rows = 0, bytes = 0): T {
+    const result = transaction(this.#db, fn);
+    this.#checkpoints.committed(rows, bytes);
+    return result;
+  }
+
+  /** Keeps a summary read known until it ends, for `close`. */
+  #read<T>(reading: Promise<T>): Promise<T> {
+    this.#reading.add(reading);
+    return reading.finally(() => this.#reading.delete(reading));
   }
 
   createKey(input: NewVirtualKey): Promise<VirtualKey> {
     return run(() => {
       const key = newKey(input, crypto.randomUUID(), this.#now());
-      transaction(this.#db, () => {
+      this.#write(() => {
         this.#sql.insertKey.run(...keyValues(key));
         this.#sql.bumpKeys.run();
       });
@@ -145,7 +164,7 @@ class SqliteStore implements Store {
 
   updateKey(id: string, patch: VirtualKeyPatch): Promise<VirtualKey | null> {
     return run(() =>
-      transaction(this.#db, () => {
+      this.#write(() => {
         const row = this.#sql.keyById.get(id);
         if (row === undefined) return null;
         const key = patchedKey(keyFromRow(row), patch);
@@ -158,7 +177,7 @@ class SqliteStore implements Store {
 
   revokeKey(id: string): Promise<VirtualKey | null> {
     return run(() =>
-      transaction(this.#db, () => {
+      this.#write(() => {
         if (this.#sql.revokeKey.run(this.#now(), id).changes > 0) this.#sql.bumpKeys.run();
         const row = this.#sql.keyById.get(id);
         return row === undefined ? null : keyFromRow(row);
@@ -173,35 +192,36 @@ class SqliteStore implements Store {
   insertUsage(records: readonly UsageRecord[]): Promise<void> {
     return run(() => {
       if (records.length === 0) return;
-      transaction(this.#db, () => {
+      this.#write(() => {
         // Rows go in USAGE_ROWS at a time: one statement per row costs half as much again.
+        const values = this.#rowValues;
         let i = 0;
         for (; i + USAGE_ROWS <= records.length; i += USAGE_ROWS) {
-          this.#sql.insertUsageRows.run(...records.slice(i, i + USAGE_ROWS).flatMap(usageValues));
+          for (let j = 0; j < USAGE_ROWS; j++) setUsageValues(values, j, records[i + j]!);
+          this.#sql.insertUsageRows.run(...values);
         }
-        for (; i < records.length; i++) this.#sql.insertUsage.run(...usageValues(records[i]!));
+        const one = this.#oneRowValues;
+        for (; i < records.length; i++) {
+          setUsageValues(one, 0, records[i]!);
+          this.#sql.insertUsage.run(...one);
+        }
         for (const s of spendIncrements(records)) {
           this.#sql.addSpend.run(s.scope, s.id, s.hour, s.cost_usd);
         }
-      });
+      }, records.length);
     });
   }
 
   usageSummary(query: UsageQuery): Promise<UsageRow[]> {
-    return run(() =>
-      sortRows(this.#sql.summary[query.groupBy].all(query.from, query.to).map(usageRowFromRow))
-    );
+    // A summary opens a connection of its own, which a closed store must not do.
+    if (!this.#db.isOpen) return Promise.reject(new Error("the SQLite store is closed"));
+    return this.#read(summarize(this.#path, this.#db, query, { timeoutMs: BUSY_TIMEOUT_MS }));
   }
 
   usageSeries(query: UsageSeriesQuery): Promise<UsageSeriesRow[]> {
-    const width = USAGE_BUCKET_MS[query.bucket];
-    return run(() =>
-      sortSeries(
-        this.#sql.series[query.groupBy].all(width, query.from, query.to).map((row) => ({
-          t: Number(row.t),
-          ...usageRowFromRow(row),
-        })),
-      )
+    if (!this.#db.isOpen) return Promise.reject(new Error("the SQLite store is closed"));
+    return this.#read(
+      summarizeSeries(this.#path, this.#db, query, { timeoutMs: BUSY_TIMEOUT_MS }),
     );
   }
 
@@ -214,7 +234,7 @@ class SqliteStore implements Store {
 
   putResponse(response: StoredResponse): Promise<void> {
     return run(() => {
-      this.#sql.putResponse.run(...responseValues(response));
+      this.#write(() => this.#sql.putResponse.run(...responseValues(response)), 0, response.size);
     });
   }
 
@@ -226,17 +246,25 @@ class SqliteStore implements Store {
   }
 
   deleteResponse(id: string): Promise<boolean> {
-    return run(() => Number(this.#sql.deleteResponse.run(id).changes) > 0);
+    return run(() => this.#write(() => Number(this.#sql.deleteResponse.run(id).changes) > 0));
   }
 
-  purgeResponses(now: number): Promise<number> {
-    return run(() => Number(this.#sql.purgeResponses.run(now).changes));
+  async purgeResponses(now: number): Promise<number> {
+    // A few rows per transaction, the event loop free in between: expired responses pile up.
+    let purged = 0;
+    for (;;) {
+      const deleted = await run(() =>
+        this.#write(() => Number(this.#sql.purgeResponses.run(now, PURGE_ROWS).changes))
+      );
+      purged += deleted;
+      if (deleted < PURGE_ROWS) return purged;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
   }
 
-  close(): Promise<void> {
-    return run(() => {
-      if (this.#db.isOpen) this.#db.close();
-    });
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#reading, this.#checkpoints.idle()]);
+    if (this.#db.isOpen) this.#db.close();
   }
 }
 
@@ -244,32 +272,16 @@ const INSERT_USAGE = `INSERT INTO usage (time, request_id, key_id, key_name, use
   group_names, endpoint, requested_model, provider, model, status, attempts, input_tokens,
   output_tokens, cached_tokens, cost_usd, latency_ms, ttfb_ms, stream) VALUES`;
 const USAGE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-/** Usage rows per multi-row insert (19 values each, well under SQLite's 32,766 variables). */
+/** Values per usage row. */
+const USAGE_COLUMNS = 19;
+/** Usage rows per multi-row insert (well under SQLite's 32,766 variables). */
 const USAGE_ROWS = 25;
+/** Expired responses deleted per transaction. */
+const PURGE_ROWS = 100;
 const RESPONSE_COLUMNS = `id, owner, provider, model, created_at, expires_at,
   previous_response_id, input, response, size`;
 
-const SUMS = `count(*) AS requests,
-  coalesce(sum(usage.input_tokens), 0) AS input_tokens,
-  coalesce(sum(usage.output_tokens), 0) AS output_tokens,
-  coalesce(sum(usage.cost_usd), 0) AS cost_usd`;
-
 function prepareAll(db: DatabaseSync) {
-  const summary = {} as Record<UsageDimension, StatementSync>;
-  const series = {} as Record<UsageDimension, StatementSync>;
-  for (const [dimension, source] of Object.entries(SUMMARY_SOURCES)) {
-    const from = dimension === "group" ? "usage, json_each(usage.group_names) AS g" : "usage";
-    summary[dimension as UsageDimension] = db.prepare(
-      `SELECT ${source} AS value, ${SUMS}
-      FROM ${from} WHERE usage.time >= ? AND usage.time < ? GROUP BY ${source}`,
-    );
-    // Times are whole milliseconds; integer division (a bound number is REAL) floors them.
-    series[dimension as UsageDimension] = db.prepare(
-      `SELECT (usage.time / CAST(?1 AS INTEGER)) * CAST(?1 AS INTEGER) AS t, ${source} AS value,
-        ${SUMS}
-      FROM ${from} WHERE usage.time >= ?2 AND usage.time < ?3 GROUP BY 1, 2`,
-    );
-  }
   return {
     insertKey: db.prepare(
       `INSERT INTO virtual_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -304,9 +316,10 @@ function prepareAll(db: DatabaseSync) {
       `SELECT ${RESPONSE_COLUMNS} FROM responses WHERE id = ? AND expires_at > ?`,
     ),
     deleteResponse: db.prepare("DELETE FROM responses WHERE id = ?"),
-    purgeResponses: db.prepare("DELETE FROM responses WHERE expires_at <= ?"),
-    summary,
-    series,
+    purgeResponses: db.prepare(
+      `DELETE FROM responses WHERE rowid IN
+        (SELECT rowid FROM responses WHERE expires_at <= ? LIMIT ?)`,
+    ),
   };
 }
 
@@ -353,28 +366,28 @@ function editableValues(key: VirtualKey): SQLInputValue[] {
   ];
 }
 
-function usageValues(r: UsageRecord): SQLInputValue[] {
-  return [
-    r.time,
-    r.request_id,
-    r.key_id,
-    r.key_name,
-    r.user,
-    JSON.stringify(r.groups),
-    r.endpoint,
-    r.requested_model,
-    r.provider,
-    r.model,
-    r.status,
-    r.attempts,
-    r.input_tokens,
-    r.output_tokens,
-    r.cached_tokens,
-    r.cost_usd,
-    r.latency_ms,
-    r.ttfb_ms,
-    r.stream ? 1 : 0,
-  ];
+/** Writes the record's values, in `INSERT_USAGE` order, as row `row` of `values`. */
+function setUsageValues(values: SQLInputValue[], row: number, r: UsageRecord): void {
+  let i = row * USAGE_COLUMNS;
+  values[i++] = r.time;
+  values[i++] = r.request_id;
+  values[i++] = r.key_id;
+  values[i++] = r.key_name;
+  values[i++] = r.user;
+  values[i++] = r.groups.length === 0 ? "[]" : JSON.stringify(r.groups);
+  values[i++] = r.endpoint;
+  values[i++] = r.requested_model;
+  values[i++] = r.provider;
+  values[i++] = r.model;
+  values[i++] = r.status;
+  values[i++] = r.attempts;
+  values[i++] = r.input_tokens;
+  values[i++] = r.output_tokens;
+  values[i++] = r.cached_tokens;
+  values[i++] = r.cost_usd;
+  values[i++] = r.latency_ms;
+  values[i++] = r.ttfb_ms;
+  values[i] = r.stream ? 1 : 0;
 }
 
 function responseValues(r: StoredResponse): SQLInputValue[] {
@@ -424,16 +437,6 @@ function keyFromRow(row: Row): VirtualKey {
     metadata: jsonObject(JSON.parse(String(row.metadata))),
     created_at: Number(row.created_at),
     revoked_at: nullableNumber(row.revoked_at),
-  };
-}
-
-function usageRowFromRow(row: Row): UsageRow {
-  return {
-    value: row.value === null || row.value === undefined ? null : String(row.value),
-    requests: Number(row.requests),
-    input_tokens: Number(row.input_tokens),
-    output_tokens: Number(row.output_tokens),
-    cost_usd: Number(row.cost_usd),
   };
 }
 

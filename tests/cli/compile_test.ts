@@ -32,8 +32,6 @@ async function compile(output: string): Promise<{ ok: boolean; stderr: string }>
       "--allow-read",
       "--allow-write=./data",
       `--v8-flags=${(await Deno.readTextFile(`${PROJECT_ROOT}v8_flags`)).trim()}`,
-      "--include",
-      `${PROJECT_ROOT}src/store/sqlite_worker_entry.ts`,
       "--config",
       DENO_JSON,
       "--output",
@@ -93,7 +91,7 @@ Deno.test("compiled gateway binary prints its usage and checks a config like mai
     assert.match(check.stdout, /configuration OK/);
     assert.match(check.stdout, /\b2 enabled provider\(s\)/);
 
-    // The default store: its worker is part of the binary, and ./data is writable.
+    // The default store opens from the binary, and ./data is writable.
     const served = await startCli(["--port", "0"], { cwd: dir, binary });
     // The dashboard's files are in the binary.
     const page = await fetch(`${served.url}/ui`);
