@@ -75,6 +75,10 @@ Deno.test("sqlite store writes usage in batches on this thread, its WAL reused a
       await store.close();
     }
     await assert.rejects(store.listKeys());
+    await assert.rejects(
+      store.usageSummary({ groupBy: "key", from: 0, to: 1 }),
+      /the SQLite store is closed/,
+    );
   }));
 
 Deno.test("sqlite usage summary and series in slices add up as one read, on ties, every dimension", () =>
