@@ -3,7 +3,7 @@
  * WAL mode, so readers never wait for the writer; statements are prepared once at open.
  *
  * `node:sqlite` is synchronous: a call holds the event loop for its duration, so every call is
- * kept short. Usage arrives through the batching writer in batches of at most a hundred records
+ * kept short. Usage arrives through the batching writer in batches of at most 250 records
  * (`writer.ts`), never from a request; WAL checkpoints are the store's, small and with the WAL
  * flushed beforehand on an I/O thread (`sqlite_checkpoint.ts`); a usage summary is read in
  * slices (`sqlite_summary.ts`). The rest are indexed reads and single-row writes.
@@ -115,9 +115,6 @@ class SqliteStore implements Store {
   readonly #checkpoints: WalCheckpoints;
   /** Summaries being read, which `close` waits for. */
   readonly #reading = new Set<Promise<unknown>>();
-  /** The values an insert binds, reused from batch to batch. */
-  readonly #rowValues: SQLInputValue[] = new Array(USAGE_ROWS * USAGE_COLUMNS);
-  readonly #oneRowValues: SQLInputValue[] = new Array(USAGE_COLUMNS);
 
   constructor(db: DatabaseSync, path: string, now: () => number) {
     this.#db = db;
@@ -194,16 +191,16 @@ class SqliteStore implements Store {
       if (records.length === 0) return;
       this.#write(() => {
         // Rows go in USAGE_ROWS at a time: one statement per row costs half as much again.
-        const values = this.#rowValues;
         let i = 0;
         for (; i + USAGE_ROWS <= records.length; i += USAGE_ROWS) {
+          const values = new Array<SQLInputValue>(USAGE_ROWS * USAGE_COLUMNS);
           for (let j = 0; j < USAGE_ROWS; j++) setUsageValues(values, j, records[i + j]!);
           this.#sql.insertUsageRows.run(...values);
         }
-        const one = this.#oneRowValues;
         for (; i < records.length; i++) {
-          setUsageValues(one, 0, records[i]!);
-          this.#sql.insertUsage.run(...one);
+          const values = new Array<SQLInputValue>(USAGE_COLUMNS);
+          setUsageValues(values, 0, records[i]!);
+          this.#sql.insertUsage.run(...values);
         }
         for (const s of spendIncrements(records)) {
           this.#sql.addSpend.run(s.scope, s.id, s.hour, s.cost_usd);

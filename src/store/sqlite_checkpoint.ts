@@ -12,7 +12,7 @@ import type { DatabaseSync } from "node:sqlite";
  * WAL pages that start a checkpoint: SQLite's default threshold is 1,000, whose checkpoint holds
  * the event loop several times longer (figures in docs/performance.md).
  */
-export const CHECKPOINT_PAGES = 100;
+export const CHECKPOINT_PAGES = 250;
 
 /** Pages a commit adds to the WAL besides its rows: the index leaf, the tree above, the spend. */
 const PAGES_PER_COMMIT = 3;
