@@ -104,8 +104,8 @@ export async function prepareResponses(
   };
   const input = inputItems(body.input);
   // The response a stream broken midway reports as failed: the translated one, or the native
-  // one once its id was seen.
-  let failing: JsonObject | undefined;
+  // one once its id was seen. Built only if it fails.
+  let failing: (() => JsonObject) | undefined;
   const translation = responsesTranslation(ctxResponse, {
     history,
     onResponse: keep
@@ -127,39 +127,40 @@ export async function prepareResponses(
       // Earlier turns the gateway holds are unknown to any provider: every target translates.
       throughHub: history !== undefined,
       streamError: (error, label, redact, tail) =>
-        responsesStreamErrorEvent(error, label, redact, tail, failing),
+        responsesStreamErrorEvent(error, label, redact, tail, failing?.()),
       streamEnd: responsesStreamEnd,
     },
     finish(outcome) {
       if (outcome.kind === "rejected") return;
       if (outcome.translated) {
-        failing = responseObject(ctxResponse, echoFields(body), {
-          status: "failed",
-          output: [],
-          usage: null,
-        });
+        if (outcome.kind === "stream") {
+          failing = () =>
+            responseObject(ctxResponse, echoFields(body), {
+              status: "failed",
+              output: [],
+              usage: null,
+            });
+        }
         return;
       }
       const { provider, model: served } = outcome.target;
-      const remember = (id: string) => {
-        if (keep) {
-          state!.save(record(id, owner, provider.name, served, previousId, retentionMs, null));
-        }
-      };
+      const remember = (id: string) =>
+        state!.save(record(id, owner, provider.name, served, previousId, retentionMs, null));
       if (outcome.kind === "complete") {
+        if (!keep) return;
         const id = responseIdOfBody(outcome.body);
         if (id !== undefined) remember(id);
         return;
       }
       outcome.body = outcome.body.pipeThrough(responseIdTap((id) => {
-        failing = {
+        failing = () => ({
           id,
           object: "response",
           created_at: ctxResponse.createdAt,
           model: served,
           output: [],
-        };
-        remember(id);
+        });
+        if (keep) remember(id);
       }));
     },
   };
@@ -251,8 +252,18 @@ function pinnedPlan(plan: Target[], previous: StoredResponse, model: string): Ta
   return pinned;
 }
 
-/** The `id` of a natively served, whole response. */
+/** A response object that starts with its `id`, as OpenAI's do. */
+const LEADING_ID = /^\s*\{\s*"id"\s*:\s*"([^"\\]+)"/;
+/** How much of a body `LEADING_ID` is looked for in. */
+const ID_HEAD_BYTES = 256;
+
+/**
+ * The `id` of a natively served, whole response: read from its first bytes when it leads, as it
+ * does in OpenAI's answers, else by parsing the body.
+ */
 function responseIdOfBody(bytes: Uint8Array): string | undefined {
+  const lead = LEADING_ID.exec(decoder.decode(bytes.subarray(0, ID_HEAD_BYTES)));
+  if (lead !== null) return lead[1];
   try {
     const json: unknown = JSON.parse(decoder.decode(bytes));
     return isRecord(json) && typeof json.id === "string" ? json.id : undefined;
