@@ -1,7 +1,6 @@
 import type { OidcVerifier } from "../auth/oidc.ts";
-import { explainAttempt } from "../core/errors.ts";
 import type { Engine } from "../core/engine.ts";
-import { accessLog } from "../middleware/access_log.ts";
+import { accessLog, fallbackPath as servedPath } from "../middleware/access_log.ts";
 import { authenticate, createIdentifier } from "../middleware/auth.ts";
 import { budgetCheck } from "../middleware/budget.ts";
 import { usageRecords } from "../middleware/usage_records.ts";
@@ -191,8 +190,7 @@ function fallbackPath(ctx: Context, done: Completion | undefined): readonly stri
     const failed = ctx.state["gateway.fallback_path"];
     return Array.isArray(failed) ? failed : NO_FALLBACKS;
   }
-  if (done.attempts.length === 0) return NO_FALLBACKS;
-  return [...done.attempts.map(explainAttempt), `${done.provider}/${done.model}: served`];
+  return done.attempts.length === 0 ? NO_FALLBACKS : servedPath(done);
 }
 
 function textOf(value: unknown): string | null {

@@ -38,12 +38,7 @@ function fields(
   out["gateway.outcome"] = done.outcome;
   out["gateway.ttfb_ms"] = Math.round(done.ttfb_ms * 10) / 10;
   out["http.response.body.bytes"] = done.bytes;
-  if (done.attempts.length > 0) {
-    out["gateway.fallback_path"] = [
-      ...done.attempts.map(explainAttempt),
-      `${done.provider}/${done.model}: served`,
-    ];
-  }
+  if (done.attempts.length > 0) out["gateway.fallback_path"] = fallbackPath(done);
   if (done.usage !== null) {
     out["gateway.usage.prompt_tokens"] = done.usage.prompt_tokens;
     out["gateway.usage.completion_tokens"] = done.usage.completion_tokens;
@@ -54,4 +49,9 @@ function fields(
   }
   if (done.cost_usd !== null) out["gateway.cost_usd"] = done.cost_usd;
   return out;
+}
+
+/** A served request's failed attempts, then the one that served (`gateway.fallback_path`). */
+export function fallbackPath(done: Completion): string[] {
+  return [...done.attempts.map(explainAttempt), `${done.provider}/${done.model}: served`];
 }
