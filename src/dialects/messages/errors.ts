@@ -3,7 +3,7 @@
  * and the same object as an `event: error` inside a stream.
  */
 import { streamFailure } from "../../core/stream_relay.ts";
-import { sseEvent } from "./wire.ts";
+import { sseEvent } from "../hub.ts";
 
 /** The error types a Messages client knows. */
 export type MessagesErrorType =

@@ -12,6 +12,7 @@ import {
   toolUseIdFor,
   usageFromChat,
 } from "./wire.ts";
+import { reasoningOf } from "../hub.ts";
 
 /** Options for `chatToMessages`. */
 export interface FromChatOptions {
@@ -64,12 +65,6 @@ export function chatToMessages(
     ...stop,
     usage: usageFromChat(json.usage) ?? emptyUsage(),
   };
-}
-
-/** Reasoning text: `reasoning_content` (DeepSeek, vLLM) or else `reasoning` (OpenRouter, Ollama). */
-export function reasoningOf(message: JsonObject): string {
-  if (typeof message.reasoning_content === "string") return message.reasoning_content;
-  return typeof message.reasoning === "string" ? message.reasoning : "";
 }
 
 /** The answer's text: a string, or text parts; a refusal is what the model said, so text too. */

@@ -6,11 +6,10 @@
 import { isRecord, type JsonObject } from "../../core/json.ts";
 import { messagesErrorEvent } from "./errors.ts";
 import { isSet } from "./fields.ts";
-import { reasoningOf } from "./from_chat.ts";
+import { readHubPayload, reasoningOf, sseEvent } from "../hub.ts";
 import {
   messageIdFor,
   type MessagesUsage,
-  sseEvent,
   stopInfoFor,
   toolUseIdFor,
   usageFromChat,
@@ -67,21 +66,13 @@ export class ChatChunkTranslator {
   /** The events for one SSE `data` payload (`[DONE]` included). */
   onData(data: string): string {
     if (this.ended) return "";
-    if (data === "[DONE]") return this.#complete();
-    let json: unknown;
-    try {
-      json = JSON.parse(data);
-    } catch {
-      return this.fail("the upstream sent a stream event that is not JSON");
-    }
-    if (!isRecord(json)) return this.fail("the upstream sent a stream event that is not an object");
-    if (isSet(json.error)) return this.fail(upstreamErrorMessage(json.error));
-    let out = this.#start(json);
-    this.#usage = usageFromChat(json.usage) ?? this.#usage;
-    const choice = Array.isArray(json.choices)
-      ? json.choices.find((c) => isRecord(c) && (c.index ?? 0) === 0)
-      : undefined;
-    if (!isRecord(choice)) return out;
+    const payload = readHubPayload(data);
+    if (payload.kind === "done") return this.#complete();
+    if (payload.kind === "failed") return this.fail(payload.message);
+    const { chunk, choice } = payload;
+    let out = this.#start(chunk);
+    this.#usage = usageFromChat(chunk.usage) ?? this.#usage;
+    if (choice === undefined) return out;
     if (isRecord(choice.delta)) out += this.#delta(choice.delta);
     if (this.ended) return out;
     if (isSet(choice.finish_reason)) {
@@ -256,13 +247,4 @@ export class ChatChunkTranslator {
     this.completed = true;
     return out;
   }
-}
-
-/** The message of an upstream `{"error": ...}` payload. */
-function upstreamErrorMessage(error: unknown): string {
-  if (typeof error === "string" && error !== "") return error;
-  if (isRecord(error) && typeof error.message === "string" && error.message !== "") {
-    return error.message;
-  }
-  return "the upstream reported an error in the stream";
 }

@@ -92,8 +92,3 @@ export function usageFromChat(usage: unknown): MessagesUsage | undefined {
     output_tokens: count(usage.completion_tokens),
   };
 }
-
-/** One SSE event as the Messages API frames it: `event: <type>\ndata: <json>\n\n`. */
-export function sseEvent(type: string, data: unknown): string {
-  return `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
-}

@@ -5,7 +5,7 @@
  */
 import { ProviderError } from "../../core/errors.ts";
 import { isRecord, type JsonObject } from "../../core/json.ts";
-import { reasoningOf } from "../messages/from_chat.ts";
+import { reasoningOf } from "../hub.ts";
 import type { ResponseContext } from "./context.ts";
 import {
   callIdPrefix,

@@ -6,7 +6,7 @@
 import { ProviderError } from "../../core/errors.ts";
 import type { JsonObject } from "../../core/json.ts";
 import { streamFailure } from "../../core/stream_relay.ts";
-import { sseEvent } from "./wire.ts";
+import { sseEvent } from "../hub.ts";
 
 const decoder = new TextDecoder();
 

@@ -7,7 +7,7 @@
  */
 import { isRecord, type JsonObject } from "../../core/json.ts";
 import { isSet } from "./fields.ts";
-import { reasoningOf } from "../messages/from_chat.ts";
+import { readHubPayload, reasoningOf, sseEvent } from "../hub.ts";
 import type { ResponseContext } from "./context.ts";
 import {
   callIdPrefix,
@@ -35,7 +35,6 @@ import {
   responseObject,
   type ResponseState,
   type ResponsesUsage,
-  sseEvent,
   usageFromChat,
 } from "./wire.ts";
 
@@ -54,6 +53,11 @@ export class ChatToResponsesTranslator {
   ended = false;
   /** The final response object, once `response.completed` or `.incomplete` was produced. */
   response: JsonObject | undefined;
+
+  /** True once the answer ended whole (`response.completed` or `.incomplete`), not failed. */
+  get completed(): boolean {
+    return this.response !== undefined;
+  }
   #ctx: ResponseContext;
   #fields: EchoFields;
   #sequence = 0;
@@ -73,22 +77,14 @@ export class ChatToResponsesTranslator {
   /** The events for one SSE `data` payload (`[DONE]` included). */
   onData(data: string): string {
     if (this.ended) return "";
-    if (data === "[DONE]") return this.#complete();
-    let json: unknown;
-    try {
-      json = JSON.parse(data);
-    } catch {
-      return this.fail("the upstream sent a stream event that is not JSON");
-    }
-    if (!isRecord(json)) return this.fail("the upstream sent a stream event that is not an object");
-    if (isSet(json.error)) return this.fail(upstreamErrorMessage(json.error));
+    const payload = readHubPayload(data);
+    if (payload.kind === "done") return this.#complete();
+    if (payload.kind === "failed") return this.fail(payload.message);
+    const { chunk, choice } = payload;
     let out = this.#start();
-    this.#usage = usageFromChat(json.usage) ?? this.#usage;
-    const choice = Array.isArray(json.choices)
-      ? json.choices.find((c) => isRecord(c) && (c.index ?? 0) === 0)
-      : undefined;
+    this.#usage = usageFromChat(chunk.usage) ?? this.#usage;
     // Deltas after the finish would reopen items the client was told are done.
-    if (!isRecord(choice) || this.#finish !== undefined) return out;
+    if (choice === undefined || this.#finish !== undefined) return out;
     if (isRecord(choice.delta)) out += this.#delta(choice.delta);
     if (isSet(choice.finish_reason)) {
       this.#finish = choice.finish_reason;
@@ -397,13 +393,4 @@ export class ChatToResponsesTranslator {
     const type = end.status === "completed" ? "response.completed" : "response.incomplete";
     return out + this.#event(type, { response });
   }
-}
-
-/** The message of an upstream `{"error": ...}` payload. */
-function upstreamErrorMessage(error: unknown): string {
-  if (typeof error === "string" && error !== "") return error;
-  if (isRecord(error) && typeof error.message === "string" && error.message !== "") {
-    return error.message;
-  }
-  return "the upstream reported an error in the stream";
 }

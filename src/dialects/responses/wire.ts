@@ -199,8 +199,3 @@ export function responseObject(
     metadata: fields.metadata,
   };
 }
-
-/** One SSE event as the Responses API frames it: `event: <type>\ndata: <json>\n\n`. */
-export function sseEvent(type: string, data: unknown): string {
-  return `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
-}
