@@ -8,70 +8,17 @@ import { startGateway, type TestGateway } from "../support/gateway.ts";
 import { type MockAnthropic, startMockAnthropic } from "../support/mock_anthropic.ts";
 import { type MockUpstream, startMockUpstream } from "../support/mock_upstream.ts";
 import { bodyOf } from "../support/sdk.ts";
+import { installFromNpm, pathExists, runProgram, testCacheDir } from "../support/npm_program.ts";
 
 const PACKAGE = "@anthropic-ai/claude-code@2";
 const GATEWAY_KEY = "gw-claude-code-key-0123456789";
 /** Claude Code is given this long to answer, then killed. */
 const RUN_TIMEOUT_MS = 60_000;
-const INSTALL_TIMEOUT_MS = 300_000;
 
 /** How to start Claude Code: a program and the arguments before its own. */
 interface Launcher {
   command: string;
   args: string[];
-}
-
-function cacheDir(): string {
-  const base = Deno.env.get("XDG_CACHE_HOME") ??
-    join(Deno.env.get("HOME") ?? Deno.makeTempDirSync(), ".cache");
-  return join(base, "llm-gateway-tests", "claude-code");
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function run(
-  command: string,
-  args: string[],
-  options: { timeoutMs: number; env?: Record<string, string>; cwd?: string; clearEnv?: boolean },
-): Promise<{ code: number; stdout: string; stderr: string; timedOut: boolean }> {
-  const child = new Deno.Command(command, {
-    args,
-    env: options.env,
-    cwd: options.cwd,
-    clearEnv: options.clearEnv,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill("SIGKILL");
-  }, options.timeoutMs);
-  try {
-    const out = await child.output();
-    const decoder = new TextDecoder();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-      timedOut,
-    };
-  } finally {
-    clearTimeout(timer);
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already exited.
-    }
-  }
 }
 
 /**
@@ -82,7 +29,7 @@ async function run(
 async function launcherIn(dir: string): Promise<Launcher | undefined> {
   const modules = join(dir, "node_modules", "@anthropic-ai");
   const cli = join(modules, "claude-code", "cli.js");
-  if (await exists(cli)) return { command: "node", args: [cli] };
+  if (await pathExists(cli)) return { command: "node", args: [cli] };
   const os = Deno.build.os === "darwin" ? "darwin" : "linux";
   const arch = Deno.build.arch === "aarch64" ? "arm64" : "x64";
   for (
@@ -91,32 +38,18 @@ async function launcherIn(dir: string): Promise<Launcher | undefined> {
       join(modules, "claude-code", "bin", "claude.exe"),
     ]
   ) {
-    if (await exists(path)) return { command: path, args: [] };
+    if (await pathExists(path)) return { command: path, args: [] };
   }
   return undefined;
 }
 
 /** Installs Claude Code once into the cache directory; a reason to skip when it cannot. */
 async function installClaudeCode(): Promise<Launcher | string> {
-  const dir = cacheDir();
-  let launcher = await launcherIn(dir);
-  if (launcher === undefined) {
-    await Deno.mkdir(dir, { recursive: true });
-    const npm = await run(
-      "npm",
-      ["install", "--prefix", dir, "--no-audit", "--no-fund", "--loglevel=error", PACKAGE],
-      { timeoutMs: INSTALL_TIMEOUT_MS },
-    ).catch((err: unknown) => ({ code: -1, stdout: "", stderr: String(err), timedOut: false }));
-    if (npm.code !== 0) {
-      const why = npm.timedOut ? "timed out" : npm.stderr.trim().split("\n").slice(0, 2).join(" ");
-      return `npm install ${PACKAGE} failed: ${why}`;
-    }
-    launcher = await launcherIn(dir);
-    if (launcher === undefined) return `npm installed ${PACKAGE} but no program to run in ${dir}`;
-  }
-  const version = await run(launcher.command, [...launcher.args, "--version"], {
+  const launcher = await installFromNpm(testCacheDir("claude-code"), PACKAGE, launcherIn);
+  if (typeof launcher === "string") return launcher;
+  const version = await runProgram(launcher.command, [...launcher.args, "--version"], {
     timeoutMs: 30_000,
-  }).catch((err: unknown) => ({ code: -1, stdout: "", stderr: String(err), timedOut: false }));
+  });
   if (version.code !== 0) return `claude --version failed: ${version.stderr.trim()}`;
   console.log(`claude_code_test: Claude Code ${version.stdout.trim()} (${launcher.command})`);
   return launcher;
@@ -181,7 +114,13 @@ async function sayHi(
   const home = await Deno.makeTempDir({ prefix: "claude-home-" });
   try {
     await prepare?.(home);
-    const out = await run(launcher.command, [...launcher.args, "-p", "say hi", "--model", model], {
+    const out = await runProgram(launcher.command, [
+      ...launcher.args,
+      "-p",
+      "say hi",
+      "--model",
+      model,
+    ], {
       timeoutMs: RUN_TIMEOUT_MS,
       clearEnv: true,
       cwd: home,

@@ -2,10 +2,10 @@
 // directory, and run non-interactively against a server under test through a custom model
 // provider in a fresh CODEX_HOME. Tests skip, saying why, when it cannot be installed.
 import { join } from "node:path";
+import { installFromNpm, pathExists, runProgram, testCacheDir } from "./npm_program.ts";
 
 /** The Codex CLI release the tests run (docs/clients/codex.md describes what it sends). */
 export const CODEX_PACKAGE = "@openai/codex@0.171.0";
-const INSTALL_TIMEOUT_MS = 300_000;
 /** The variable the custom provider reads its API key from. */
 const KEY_VARIABLE = "CODEX_PROVIDER_KEY";
 
@@ -46,66 +46,6 @@ export interface CodexRunOptions {
   workdir?: string;
 }
 
-interface Output {
-  code: number;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Runs a program to its end or `timeoutMs`, with nothing on its stdin. */
-async function run(
-  command: string,
-  args: string[],
-  options: { timeoutMs: number; env?: Record<string, string>; cwd?: string; clearEnv?: boolean },
-): Promise<Output> {
-  const child = new Deno.Command(command, {
-    args,
-    env: options.env,
-    cwd: options.cwd,
-    clearEnv: options.clearEnv,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill("SIGKILL");
-  }, options.timeoutMs);
-  try {
-    const out = await child.output();
-    const decoder = new TextDecoder();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-      timedOut,
-    };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function failed(err: unknown): Output {
-  return { code: -1, stdout: "", stderr: String(err), timedOut: false };
-}
-
-function cacheDir(): string {
-  const base = Deno.env.get("XDG_CACHE_HOME") ??
-    join(Deno.env.get("HOME") ?? Deno.makeTempDirSync(), ".cache");
-  return join(base, "llm-gateway-tests", CODEX_PACKAGE.replace(/^@openai\//, ""));
-}
-
 /** Rust's name for this platform, as the npm packages lay out their vendor folders. */
 function targetTriple(): string | undefined {
   const arch = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
@@ -132,32 +72,19 @@ async function binaryIn(dir: string): Promise<Omit<CodexInstall, "version"> | un
     ]
   ) {
     const binary = join(vendor, triple, "bin", "codex");
-    if (!(await exists(binary))) continue;
+    if (!(await pathExists(binary))) continue;
     const pathDir = join(vendor, triple, "codex-path");
-    return { binary, pathDir: (await exists(pathDir)) ? pathDir : undefined };
+    return { binary, pathDir: (await pathExists(pathDir)) ? pathDir : undefined };
   }
   return undefined;
 }
 
 /** Installs Codex once into the test cache; a reason to skip when it cannot be had or run. */
 export async function installCodex(): Promise<CodexInstall | string> {
-  const dir = cacheDir();
-  let found = await binaryIn(dir);
-  if (found === undefined) {
-    await Deno.mkdir(dir, { recursive: true });
-    const npm = await run(
-      "npm",
-      ["install", "--prefix", dir, "--no-audit", "--no-fund", "--loglevel=error", CODEX_PACKAGE],
-      { timeoutMs: INSTALL_TIMEOUT_MS },
-    ).catch(failed);
-    if (npm.code !== 0) {
-      const why = npm.timedOut ? "timed out" : npm.stderr.trim().split("\n").slice(0, 2).join(" ");
-      return `npm install ${CODEX_PACKAGE} failed: ${why}`;
-    }
-    found = await binaryIn(dir);
-    if (found === undefined) return `npm installed ${CODEX_PACKAGE} but no codex binary in ${dir}`;
-  }
-  const version = await run(found.binary, ["--version"], { timeoutMs: 30_000 }).catch(failed);
+  const dir = testCacheDir(CODEX_PACKAGE.replace(/^@openai\//, ""));
+  const found = await installFromNpm(dir, CODEX_PACKAGE, binaryIn);
+  if (typeof found === "string") return found;
+  const version = await runProgram(found.binary, ["--version"], { timeoutMs: 30_000 });
   if (version.code !== 0) return `codex --version failed: ${version.stderr.trim()}`;
   return { ...found, version: version.stdout.trim() };
 }
@@ -217,7 +144,7 @@ export async function runCodex(
     await Deno.writeTextFile(join(home, "config.toml"), config);
     const path = [install.pathDir, Deno.env.get("PATH") ?? "/usr/bin:/bin"]
       .filter((dir) => dir !== undefined).join(":");
-    const out = await run(
+    const out = await runProgram(
       install.binary,
       ["exec", "--strict-config", "--skip-git-repo-check", "--color", "never", prompt],
       {

@@ -17,7 +17,7 @@ import type { Target } from "../../core/router.ts";
 import type { ResponseContext } from "../../dialects/responses/context.ts";
 import { responsesTranslation } from "../../dialects/responses/dialect.ts";
 import { outputText } from "../../dialects/responses/output_items.ts";
-import { echoFields, responseObject } from "../../dialects/responses/wire.ts";
+import { echoFields, itemId, responseObject } from "../../dialects/responses/wire.ts";
 import {
   responsesStreamEnd,
   responsesStreamErrorEvent,
@@ -39,14 +39,6 @@ export function ownerOf(caller: Caller | null): string {
   if (caller === null) return "anonymous";
   if (caller.kind === "jwt") return `user:${caller.name}`;
   return caller.keyId !== undefined ? `vkey:${caller.keyId}` : `key:${caller.name}`;
-}
-
-/** A new response id: `resp_` and 48 hex digits, as OpenAI's look. */
-export function newResponseId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(24));
-  let hex = "";
-  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
-  return `resp_${hex}`;
 }
 
 /** What the proxy runs for one Responses request: its plan, executor options and last step. */
@@ -96,7 +88,7 @@ export async function prepareResponses(
   }
   const keep = state !== null && body.store !== false;
   const ctxResponse: ResponseContext = {
-    id: newResponseId(),
+    id: itemId("resp_"),
     createdAt: Math.floor(Date.now() / 1000),
     model,
     request: body,
