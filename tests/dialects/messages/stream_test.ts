@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { chatToMessagesStream, pingEvent } from "../../../src/dialects/messages/stream.ts";
 import type { MessagesStreamOptions } from "../../../src/dialects/messages/stream.ts";
+import { cut, source } from "../stream_pieces.ts";
 
 const MODEL = "claude-sonnet-4-5";
 const encoder = new TextEncoder();
@@ -10,33 +11,6 @@ type Event = [string, unknown];
 
 async function fixture(name: string): Promise<string> {
   return await Deno.readTextFile(new URL(`../../testdata/messages/${name}`, import.meta.url));
-}
-
-/** A source that hands out `pieces` one read at a time, and records whether it was cancelled. */
-function source(
-  pieces: Uint8Array[],
-): { stream: ReadableStream<Uint8Array>; cancelled: () => boolean } {
-  let next = 0;
-  let cancelled = false;
-  const stream = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const piece = pieces[next++];
-      if (piece === undefined) controller.close();
-      else controller.enqueue(piece);
-    },
-    cancel() {
-      cancelled = true;
-    },
-  });
-  return { stream, cancelled: () => cancelled };
-}
-
-/** The bytes of `text` cut every `size` bytes (multi-byte characters get cut too). */
-function cut(text: string, size: number): Uint8Array[] {
-  const bytes = encoder.encode(text);
-  const pieces: Uint8Array[] = [];
-  for (let i = 0; i < bytes.length; i += size) pieces.push(bytes.slice(i, i + size));
-  return pieces;
 }
 
 /** Runs bytes through the transformer: the text sent and the reads it took to send it. */

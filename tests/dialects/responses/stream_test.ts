@@ -6,38 +6,12 @@ import {
 } from "../../../src/dialects/responses/stream.ts";
 import { OpenAI } from "../../support/openai.ts";
 import { context, CREATED_AT, fixtureText, REQUEST, RESPONSE_ID } from "./support.ts";
+import { cut, source } from "../stream_pieces.ts";
 
 const encoder = new TextEncoder();
 
 /** One Responses event as the client sees it, its sequence number checked and left out. */
 type Event = [string, JsonObject];
-
-/** A source that hands out `pieces` one read at a time, and records whether it was cancelled. */
-function source(
-  pieces: Uint8Array[],
-): { stream: ReadableStream<Uint8Array>; cancelled: () => boolean } {
-  let next = 0;
-  let cancelled = false;
-  const stream = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const piece = pieces[next++];
-      if (piece === undefined) controller.close();
-      else controller.enqueue(piece);
-    },
-    cancel() {
-      cancelled = true;
-    },
-  });
-  return { stream, cancelled: () => cancelled };
-}
-
-/** The bytes of `text` cut every `size` bytes (multi-byte characters get cut too). */
-function cut(text: string, size: number): Uint8Array[] {
-  const bytes = encoder.encode(text);
-  const pieces: Uint8Array[] = [];
-  for (let i = 0; i < bytes.length; i += size) pieces.push(bytes.slice(i, i + size));
-  return pieces;
-}
 
 /** Runs bytes through the transformer: the text sent, and whether the upstream was cancelled. */
 async function translate(
