@@ -28,8 +28,24 @@ const OUTPUT_LIMITS: readonly [prefix: string, tokens: number][] = [
   ["llama-3.3", 32_768],
 ];
 
+/** What a translation needs to know about the target it reaches. */
+export interface TargetTraits {
+  /** The target model's output limit: a larger requested maximum is lowered to it. */
+  maxOutputTokens?: number;
+  /** The target takes `reasoning_effort`: a request's reasoning maps to it instead of dropped. */
+  supportsReasoningEffort?: boolean;
+}
+
+/** A target's traits, for `messagesToChat` and `responsesToChat`. */
+export function traitsOf(target: Target): TargetTraits {
+  return {
+    maxOutputTokens: outputLimit(target),
+    supportsReasoningEffort: takesReasoningEffort(target),
+  };
+}
+
 /** The output limit of a target model: its configured `max_output_tokens`, else a known one. */
-export function outputLimit(target: Target): number | undefined {
+function outputLimit(target: Target): number | undefined {
   const configured = target.provider.config.models.find((m) => m.name === target.model);
   if (configured?.max_output_tokens != null) return configured.max_output_tokens;
   let best: [string, number] | undefined;
@@ -44,7 +60,7 @@ export function outputLimit(target: Target): number | undefined {
 }
 
 /** Targets that take `reasoning_effort`: OpenAI's reasoning models, on OpenAI or Azure. */
-export function takesReasoningEffort(target: Target): boolean {
+function takesReasoningEffort(target: Target): boolean {
   const type = target.provider.config.type;
   return (type === "openai" || type === "azure") && /^(o\d|gpt-5)/.test(target.model);
 }

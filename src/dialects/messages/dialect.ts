@@ -5,7 +5,7 @@
 import type { Translation } from "../../core/executor.ts";
 import { GatewayError, ProviderError } from "../../core/errors.ts";
 import { isRecord, type JsonObject } from "../../core/json.ts";
-import { outputLimit, takesReasoningEffort } from "../targets.ts";
+import { traitsOf } from "../targets.ts";
 import { messagesErrorBody, MessagesRequestError } from "./errors.ts";
 import { chatToMessages } from "./from_chat.ts";
 import { chatToMessagesStream } from "./stream.ts";
@@ -22,10 +22,7 @@ export function messagesTranslation(model: string, body: JsonObject): Translatio
   return {
     toHub(request, target) {
       try {
-        return messagesToChat(request, {
-          maxOutputTokens: outputLimit(target),
-          supportsReasoningEffort: takesReasoningEffort(target),
-        }).body;
+        return messagesToChat(request, traitsOf(target)).body;
       } catch (err) {
         if (!(err instanceof MessagesRequestError)) throw err;
         const message = `${err.message} (not supported by ${target.provider.name}/${target.model})`;

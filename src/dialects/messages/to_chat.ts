@@ -16,14 +16,10 @@ import {
   stringAt,
   typeOf,
 } from "./fields.ts";
+import type { TargetTraits } from "../targets.ts";
 
 /** What the translation needs to know about the target. */
-export interface ToChatOptions {
-  /** The target model's output limit: a larger `max_tokens` is lowered to it. */
-  maxOutputTokens?: number;
-  /** The target takes `reasoning_effort`: extended thinking maps to it instead of being dropped. */
-  supportsReasoningEffort?: boolean;
-}
+export type ToChatOptions = TargetTraits;
 
 /** The Chat Completions body, and the names of what it left out (for a debug log). */
 export interface ToChatResult {

@@ -5,7 +5,7 @@
 import type { Translation } from "../../core/attempt.ts";
 import { GatewayError, ProviderError } from "../../core/errors.ts";
 import type { JsonObject } from "../../core/json.ts";
-import { outputLimit, takesReasoningEffort } from "../targets.ts";
+import { traitsOf } from "../targets.ts";
 import type { ResponseContext } from "./context.ts";
 import { ResponsesRequestError } from "./errors.ts";
 import { chatToResponse } from "./from_chat.ts";
@@ -33,11 +33,7 @@ export function responsesTranslation(
   return {
     toHub(request, target) {
       try {
-        const result = responsesToChat(request, {
-          maxOutputTokens: outputLimit(target),
-          supportsReasoningEffort: takesReasoningEffort(target),
-          history: options.history,
-        });
+        const result = responsesToChat(request, { ...traitsOf(target), history: options.history });
         ctx.toolNames = result.toolNames;
         if (result.dropped.length > 0) options.onDropped?.(result.dropped);
         return result.body;

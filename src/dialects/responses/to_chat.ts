@@ -19,15 +19,12 @@ import {
   typeOf,
 } from "./fields.ts";
 import { convertItems, type PlacedItem } from "./items.ts";
+import type { TargetTraits } from "../targets.ts";
 import { copyTools } from "./tool_choice.ts";
 import { convertTools, toolNamesOf } from "./tools.ts";
 
 /** What the translation needs to know about the target and the conversation so far. */
-export interface ToChatOptions {
-  /** The target model's output limit: a larger max_output_tokens is lowered to it. */
-  maxOutputTokens?: number;
-  /** The target takes `reasoning_effort`. */
-  supportsReasoningEffort?: boolean;
+export interface ToChatOptions extends TargetTraits {
   /** Items of earlier turns (from previous_response_id), oldest first, placed before `input`. */
   history?: readonly unknown[];
 }
