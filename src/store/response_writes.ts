@@ -6,14 +6,7 @@
 
 import { LinkedList, ListNode } from "../core/linked_list.ts";
 import type { Store, StoredResponse } from "./store.ts";
-import { beforeDeadline } from "./writer.ts";
-
-/** Where stored responses report lost writes, failing purges and their recovery. */
-export interface ResponseLog {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+import { beforeDeadline, type WriterLog } from "./writer.ts";
 
 /** Options for `ResponseWrites`. */
 export interface ResponseWritesOptions {
@@ -25,7 +18,8 @@ export interface ResponseWritesOptions {
   retryDelaysMs?: readonly number[];
   /** A write that has not settled by then counts as failed (default 30 s). */
   writeTimeoutMs?: number;
-  log?: ResponseLog;
+  /** Where lost writes, failing purges and their recovery are reported. */
+  log?: WriterLog;
 }
 
 const DEFAULTS = {
@@ -58,7 +52,7 @@ class PendingWrite extends ListNode {
 export class ResponseWrites {
   readonly #store: Pick<Store, "putResponse">;
   readonly #settings: typeof DEFAULTS;
-  readonly #log: ResponseLog | undefined;
+  readonly #log: WriterLog | undefined;
   readonly #pending = new LinkedList<PendingWrite>();
   #pendingBytes = 0;
   #waiters: (() => void)[] = [];

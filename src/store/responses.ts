@@ -14,7 +14,8 @@ import {
   NativeResponseError,
   ResponseNotFoundError,
 } from "./response_errors.ts";
-import { type ResponseLog, ResponseWrites, type ResponseWritesOptions } from "./response_writes.ts";
+import { ResponseWrites, type ResponseWritesOptions } from "./response_writes.ts";
+import type { WriterLog } from "./writer.ts";
 import type { Store, StoredResponse } from "./store.ts";
 
 /** Options for `ResponseState`; the write options are `ResponseWrites`'s. */
@@ -71,7 +72,7 @@ export class ResponseState {
   readonly #store: Pick<Store, "getResponse" | "deleteResponse" | "purgeResponses">;
   readonly #writes: ResponseWrites;
   readonly #settings: typeof DEFAULTS;
-  readonly #log: ResponseLog | undefined;
+  readonly #log: WriterLog | undefined;
   readonly #now: () => number;
   #tooLarge = 0;
   #purged = 0;
