@@ -18,6 +18,20 @@ export function reasoningOf(message: JsonObject): string {
   return typeof message.reasoning === "string" ? message.reasoning : "";
 }
 
+/** The text of a hub message's `content`: a string, or its text parts joined. */
+export function contentText(content: unknown): string {
+  if (typeof content === "string") return content;
+  let text = "";
+  if (Array.isArray(content)) {
+    for (const part of content) {
+      if (isRecord(part) && part.type === "text" && typeof part.text === "string") {
+        text += part.text;
+      }
+    }
+  }
+  return text;
+}
+
 /** One hub stream payload, read: the end, a failure to report, or a chunk with its first choice. */
 export type HubPayload =
   | { kind: "done" }

@@ -44,6 +44,12 @@ export function traitsOf(target: Target): TargetTraits {
   };
 }
 
+/** A requested output maximum, lowered to the target's limit when above it. */
+export function clampOutput(asked: number, traits: TargetTraits): number {
+  const limit = traits.maxOutputTokens;
+  return limit !== undefined && asked > limit ? limit : asked;
+}
+
 /** The output limit of a target model: its configured `max_output_tokens`, else a known one. */
 function outputLimit(target: Target): number | undefined {
   const configured = target.provider.config.models.find((m) => m.name === target.model);

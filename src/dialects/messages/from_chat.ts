@@ -12,7 +12,7 @@ import {
   toolUseIdFor,
   usageFromChat,
 } from "./wire.ts";
-import { reasoningOf } from "../hub.ts";
+import { contentText, reasoningOf } from "../hub.ts";
 
 /** Options for `chatToMessages`. */
 export interface FromChatOptions {
@@ -69,18 +69,8 @@ export function chatToMessages(
 
 /** The answer's text: a string, or text parts; a refusal is what the model said, so text too. */
 function textOf(message: JsonObject): string {
-  const { content, refusal } = message;
-  let text = "";
-  if (typeof content === "string") text = content;
-  else if (Array.isArray(content)) {
-    for (const part of content) {
-      if (isRecord(part) && part.type === "text" && typeof part.text === "string") {
-        text += part.text;
-      }
-    }
-  }
-  if (text === "" && typeof refusal === "string") text = refusal;
-  return text;
+  const text = contentText(message.content);
+  return text === "" && typeof message.refusal === "string" ? message.refusal : text;
 }
 
 function toolUse(call: unknown, i: number): JsonObject {

@@ -16,7 +16,7 @@ import {
   stringAt,
   typeOf,
 } from "./fields.ts";
-import type { TargetTraits } from "../targets.ts";
+import { clampOutput, type TargetTraits } from "../targets.ts";
 
 /** What the translation needs to know about the target. */
 export type ToChatOptions = TargetTraits;
@@ -65,7 +65,7 @@ export function messagesToChat(raw: unknown, options: ToChatOptions = {}): ToCha
   const out: JsonObject = {
     model,
     messages: [...systemMessages(body.system, dropped), ...convertMessages(body.messages, dropped)],
-    max_tokens: maxTokens(body.max_tokens, options.maxOutputTokens),
+    max_tokens: clampOutput(positiveIntegerAt(body.max_tokens, "max_tokens"), options),
   };
   copySampling(body, out);
   copyTools(body, out, dropped);
@@ -81,11 +81,6 @@ export function messagesToChat(raw: unknown, options: ToChatOptions = {}): ToCha
   }
   for (const field of DROPPED_FIELDS) if (isSet(body[field])) dropped.add(field);
   return { body: out, dropped: [...dropped] };
-}
-
-function maxTokens(value: unknown, limit: number | undefined): number {
-  const asked = positiveIntegerAt(value, "max_tokens");
-  return limit !== undefined && asked > limit ? limit : asked;
 }
 
 function copySampling(body: JsonObject, out: JsonObject): void {

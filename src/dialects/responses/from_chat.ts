@@ -5,7 +5,7 @@
  */
 import { ProviderError } from "../../core/errors.ts";
 import { isRecord, type JsonObject } from "../../core/json.ts";
-import { reasoningOf } from "../hub.ts";
+import { contentText, reasoningOf } from "../hub.ts";
 import type { ResponseContext } from "./context.ts";
 import {
   callIdPrefix,
@@ -58,16 +58,8 @@ export function chatToResponse(chat: unknown, ctx: ResponseContext): JsonObject 
 
 /** The message's content parts: its text (a string, or text parts), then its refusal. */
 function contentOf(message: JsonObject): JsonObject[] {
-  const { content, refusal } = message;
-  let text = "";
-  if (typeof content === "string") text = content;
-  else if (Array.isArray(content)) {
-    for (const part of content) {
-      if (isRecord(part) && part.type === "text" && typeof part.text === "string") {
-        text += part.text;
-      }
-    }
-  }
+  const { refusal } = message;
+  const text = contentText(message.content);
   const parts: JsonObject[] = [];
   if (text !== "") parts.push(outputText(text));
   if (typeof refusal === "string" && refusal !== "") parts.push(refusalPart(refusal));

@@ -19,7 +19,7 @@ import {
   typeOf,
 } from "./fields.ts";
 import { convertItems, type PlacedItem } from "./items.ts";
-import type { TargetTraits } from "../targets.ts";
+import { clampOutput, type TargetTraits } from "../targets.ts";
 import { copyTools } from "./tool_choice.ts";
 import { convertTools, toolNamesOf } from "./tools.ts";
 
@@ -149,8 +149,7 @@ function copySampling(body: JsonObject, out: JsonObject, options: ToChatOptions)
   if (isSet(body.top_p)) out.top_p = numberAt(body.top_p, "top_p");
   if (isSet(body.max_output_tokens)) {
     const asked = positiveIntegerAt(body.max_output_tokens, "max_output_tokens");
-    const limit = options.maxOutputTokens;
-    out.max_tokens = limit !== undefined && asked > limit ? limit : asked;
+    out.max_tokens = clampOutput(asked, options);
   }
 }
 
