@@ -3,8 +3,9 @@
  * Each engine applies the versions a database lacks when it opens, one instance at a time (see
  * `migrate` in sqlite.ts and postgres.ts), and records them in `schema_migrations`.
  *
- * A migration, once released, is never edited: a change is a new entry. Migrations only add, so
- * an instance of the previous release keeps working on a database a newer one has migrated.
+ * A migration, once released, is never edited: a change is a new entry. An instance of the
+ * previous release keeps working on a database a newer one has migrated: migrations add, and what
+ * one replaces (SQLite's usage table, version 3) stays readable and writable in its old shape.
  */
 
 /** Created before anything else, outside the numbered list. */
@@ -86,6 +87,92 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     size INTEGER NOT NULL
   );
   CREATE INDEX responses_expires_at ON responses (expires_at);`,
+  // A usage row's labels (who asked, through which endpoint, for what, what served it and how it
+  // ended) are stored once in usage_labels, and the row holds their id: node:sqlite binds each
+  // value of a row for a cost of its own, and most requests repeat the labels of earlier ones. The
+  // view `usage` shows the rows as version 2 stored them, and its trigger takes the inserts of a
+  // version 2 release.
+  `CREATE TABLE usage_labels (
+    id INTEGER PRIMARY KEY,
+    key_id TEXT,
+    key_name TEXT,
+    user_name TEXT,
+    group_names TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    requested_model TEXT,
+    provider TEXT,
+    model TEXT,
+    status INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    stream INTEGER NOT NULL
+  );
+  CREATE INDEX usage_labels_all ON usage_labels (
+      key_id, key_name, user_name, group_names, endpoint, requested_model, provider, model, status,
+      attempts, stream
+    );
+  INSERT INTO usage_labels (
+      key_id, key_name, user_name, group_names, endpoint, requested_model, provider, model, status,
+      attempts, stream
+    )
+    SELECT DISTINCT key_id, key_name, user_name, group_names, endpoint, requested_model, provider,
+      model, status, attempts, stream
+    FROM usage;
+  CREATE TABLE usage_rows (
+    id INTEGER PRIMARY KEY,
+    time INTEGER NOT NULL,
+    request_id TEXT NOT NULL,
+    label INTEGER NOT NULL REFERENCES usage_labels (id),
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cached_tokens INTEGER NOT NULL,
+    cost_usd REAL,
+    latency_ms REAL NOT NULL,
+    ttfb_ms REAL
+  );
+  INSERT INTO usage_rows
+    SELECT u.id, u.time, u.request_id,
+      (SELECT l.id FROM usage_labels AS l WHERE
+        l.key_id IS u.key_id AND l.key_name IS u.key_name
+        AND l.user_name IS u.user_name AND l.group_names IS u.group_names
+        AND l.endpoint IS u.endpoint AND l.requested_model IS u.requested_model
+        AND l.provider IS u.provider AND l.model IS u.model AND l.status IS u.status
+        AND l.attempts IS u.attempts AND l.stream IS u.stream),
+      u.input_tokens, u.output_tokens, u.cached_tokens, u.cost_usd, u.latency_ms, u.ttfb_ms
+    FROM usage AS u;
+  DROP TABLE usage;
+  CREATE INDEX usage_rows_time ON usage_rows (time);
+  CREATE VIEW usage AS
+    SELECT r.id, r.time, r.request_id, l.key_id, l.key_name, l.user_name, l.group_names,
+      l.endpoint, l.requested_model, l.provider, l.model, l.status, l.attempts, r.input_tokens,
+      r.output_tokens, r.cached_tokens, r.cost_usd, r.latency_ms, r.ttfb_ms, l.stream
+    FROM usage_rows AS r JOIN usage_labels AS l ON l.id = r.label;
+  CREATE TRIGGER usage_insert INSTEAD OF INSERT ON usage BEGIN
+    INSERT INTO usage_labels (
+      key_id, key_name, user_name, group_names, endpoint, requested_model, provider, model, status,
+      attempts, stream
+    )
+      SELECT NEW.key_id, NEW.key_name, NEW.user_name, NEW.group_names, NEW.endpoint,
+        NEW.requested_model, NEW.provider, NEW.model, NEW.status, NEW.attempts, NEW.stream
+      WHERE NOT EXISTS (SELECT 1 FROM usage_labels AS l WHERE
+        l.key_id IS NEW.key_id AND l.key_name IS NEW.key_name
+        AND l.user_name IS NEW.user_name AND l.group_names IS NEW.group_names
+        AND l.endpoint IS NEW.endpoint AND l.requested_model IS NEW.requested_model
+        AND l.provider IS NEW.provider AND l.model IS NEW.model
+        AND l.status IS NEW.status AND l.attempts IS NEW.attempts
+        AND l.stream IS NEW.stream);
+    INSERT INTO usage_rows (time, request_id, label, input_tokens, output_tokens, cached_tokens,
+      cost_usd, latency_ms, ttfb_ms)
+    VALUES (NEW.time, NEW.request_id,
+      (SELECT l.id FROM usage_labels AS l WHERE
+        l.key_id IS NEW.key_id AND l.key_name IS NEW.key_name
+        AND l.user_name IS NEW.user_name AND l.group_names IS NEW.group_names
+        AND l.endpoint IS NEW.endpoint AND l.requested_model IS NEW.requested_model
+        AND l.provider IS NEW.provider AND l.model IS NEW.model
+        AND l.status IS NEW.status AND l.attempts IS NEW.attempts
+        AND l.stream IS NEW.stream),
+      NEW.input_tokens, NEW.output_tokens, NEW.cached_tokens, NEW.cost_usd, NEW.latency_ms,
+      NEW.ttfb_ms);
+  END;`,
 ];
 
 /** Postgres: the same tables, with timestamptz times and jsonb lists and objects. */
@@ -154,5 +241,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX responses_expires_at ON responses (expires_at);`,
 ];
 
-/** The newest schema version this gateway knows. */
-export const SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
+/** The newest schema version this gateway knows, per engine. */
+export const SCHEMA_VERSION = {
+  sqlite: SQLITE_MIGRATIONS.length,
+  postgres: POSTGRES_MIGRATIONS.length,
+} as const;

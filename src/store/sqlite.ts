@@ -24,6 +24,7 @@ import {
 import { MIGRATIONS_TABLE, SQLITE_MIGRATIONS } from "./schema.ts";
 import { hourOf, spendIncrements } from "./spend.ts";
 import { WalCheckpoints } from "./sqlite_checkpoint.ts";
+import { LabelIds } from "./sqlite_labels.ts";
 import { summarize, summarizeSeries } from "./sqlite_summary.ts";
 import {
   type NewVirtualKey,
@@ -113,6 +114,7 @@ class SqliteStore implements Store {
   readonly #now: () => number;
   readonly #sql: ReturnType<typeof prepareAll>;
   readonly #checkpoints: WalCheckpoints;
+  readonly #labels: LabelIds;
   /** Summaries being read, which `close` waits for. */
   readonly #reading = new Set<Promise<unknown>>();
 
@@ -122,6 +124,7 @@ class SqliteStore implements Store {
     this.#now = now;
     this.#sql = prepareAll(db);
     this.#checkpoints = new WalCheckpoints(db, path);
+    this.#labels = new LabelIds(db);
   }
 
   /** Runs a write transaction and counts it towards the next checkpoint. */
@@ -189,23 +192,30 @@ class SqliteStore implements Store {
   insertUsage(records: readonly UsageRecord[]): Promise<void> {
     return run(() => {
       if (records.length === 0) return;
-      this.#write(() => {
-        // Rows go in USAGE_ROWS at a time: one statement per row costs half as much again.
-        let i = 0;
-        for (; i + USAGE_ROWS <= records.length; i += USAGE_ROWS) {
-          const values = new Array<SQLInputValue>(USAGE_ROWS * USAGE_COLUMNS);
-          for (let j = 0; j < USAGE_ROWS; j++) setUsageValues(values, j, records[i + j]!);
-          this.#sql.insertUsageRows.run(...values);
-        }
-        for (; i < records.length; i++) {
-          const values = new Array<SQLInputValue>(USAGE_COLUMNS);
-          setUsageValues(values, 0, records[i]!);
-          this.#sql.insertUsage.run(...values);
-        }
-        for (const s of spendIncrements(records)) {
-          this.#sql.addSpend.run(s.scope, s.id, s.hour, s.cost_usd);
-        }
-      }, records.length);
+      const labels = this.#labels;
+      let committed = false;
+      try {
+        this.#write(() => {
+          // Rows go in USAGE_ROWS at a time: one statement per row costs half as much again.
+          let i = 0;
+          for (; i + USAGE_ROWS <= records.length; i += USAGE_ROWS) {
+            const values = new Array<SQLInputValue>(USAGE_ROWS * USAGE_COLUMNS);
+            for (let j = 0; j < USAGE_ROWS; j++) setUsageValues(values, j, records[i + j]!, labels);
+            this.#sql.insertUsageRows.run(...values);
+          }
+          for (; i < records.length; i++) {
+            const values = new Array<SQLInputValue>(USAGE_COLUMNS);
+            setUsageValues(values, 0, records[i]!, labels);
+            this.#sql.insertUsage.run(...values);
+          }
+          for (const s of spendIncrements(records)) {
+            this.#sql.addSpend.run(s.scope, s.id, s.hour, s.cost_usd);
+          }
+        }, records.length);
+        committed = true;
+      } finally {
+        labels.settle(committed);
+      }
     });
   }
 
@@ -265,14 +275,13 @@ class SqliteStore implements Store {
   }
 }
 
-const INSERT_USAGE = `INSERT INTO usage (time, request_id, key_id, key_name, user_name,
-  group_names, endpoint, requested_model, provider, model, status, attempts, input_tokens,
-  output_tokens, cached_tokens, cost_usd, latency_ms, ttfb_ms, stream) VALUES`;
-const USAGE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const INSERT_USAGE = `INSERT INTO usage_rows (time, request_id, label, input_tokens,
+  output_tokens, cached_tokens, cost_usd, latency_ms, ttfb_ms) VALUES`;
+const USAGE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
 /** Values per usage row. */
-const USAGE_COLUMNS = 19;
+const USAGE_COLUMNS = 9;
 /** Usage rows per multi-row insert (well under SQLite's 32,766 variables). */
-const USAGE_ROWS = 25;
+const USAGE_ROWS = 50;
 /** Expired responses deleted per transaction. */
 const PURGE_ROWS = 100;
 const RESPONSE_COLUMNS = `id, owner, provider, model, created_at, expires_at,
@@ -363,28 +372,26 @@ function editableValues(key: VirtualKey): SQLInputValue[] {
   ];
 }
 
-/** Writes the record's values, in `INSERT_USAGE` order, as row `row` of `values`. */
-function setUsageValues(values: SQLInputValue[], row: number, r: UsageRecord): void {
+/**
+ * Writes the record's values, in `INSERT_USAGE` order, as row `row` of `values`; its labels as
+ * their id in `labels`.
+ */
+function setUsageValues(
+  values: SQLInputValue[],
+  row: number,
+  r: UsageRecord,
+  labels: LabelIds,
+): void {
   let i = row * USAGE_COLUMNS;
   values[i++] = r.time;
   values[i++] = r.request_id;
-  values[i++] = r.key_id;
-  values[i++] = r.key_name;
-  values[i++] = r.user;
-  values[i++] = r.groups.length === 0 ? "[]" : JSON.stringify(r.groups);
-  values[i++] = r.endpoint;
-  values[i++] = r.requested_model;
-  values[i++] = r.provider;
-  values[i++] = r.model;
-  values[i++] = r.status;
-  values[i++] = r.attempts;
+  values[i++] = labels.idOf(r);
   values[i++] = r.input_tokens;
   values[i++] = r.output_tokens;
   values[i++] = r.cached_tokens;
   values[i++] = r.cost_usd;
   values[i++] = r.latency_ms;
-  values[i++] = r.ttfb_ms;
-  values[i] = r.stream ? 1 : 0;
+  values[i] = r.ttfb_ms;
 }
 
 function responseValues(r: StoredResponse): SQLInputValue[] {

@@ -16,8 +16,8 @@ export const CHECKPOINT_PAGES = 250;
 
 /** Pages a commit adds to the WAL besides its rows: the index leaf, the tree above, the spend. */
 const PAGES_PER_COMMIT = 3;
-/** Usage rows per WAL page (a row and its index entry take about 250 bytes of a 4 KB page). */
-const ROWS_PER_PAGE = 16;
+/** Usage rows per WAL page (a row and its index entry take about 100 bytes of a 4 KB page). */
+const ROWS_PER_PAGE = 40;
 const PAGE_BYTES = 4_096;
 
 /** Runs the checkpoints of one connection; `committed` is told of every write transaction. */

@@ -20,31 +20,33 @@ import {
 /** Records summed per slice: about a millisecond of the event loop (docs/performance.md). */
 export const SLICE_ROWS = 1_000;
 
-const SOURCES: Record<UsageDimension, string> = {
-  key: "usage.key_name",
-  user: "usage.user_name",
-  model: "usage.model",
-  provider: "usage.provider",
-  group: "g.value",
+/** The `usage_labels` column of each dimension (`group`: a JSON list of names). */
+const COLUMNS: Record<UsageDimension, string> = {
+  key: "key_name",
+  user: "user_name",
+  model: "model",
+  provider: "provider",
+  group: "group_names",
 };
 
 const SUMS = `count(*) AS requests,
-  coalesce(sum(usage.input_tokens), 0) AS input_tokens,
-  coalesce(sum(usage.output_tokens), 0) AS output_tokens,
-  coalesce(sum(usage.cost_usd), 0) AS cost_usd`;
+  coalesce(sum(input_tokens), 0) AS input_tokens,
+  coalesce(sum(output_tokens), 0) AS output_tokens,
+  coalesce(sum(cost_usd), 0) AS cost_usd`;
 
-/** The statement summing one dimension over `time >= ?2 AND time < ?3`, by bucket when `?1`. */
-function sumSql(dimension: UsageDimension, series: boolean): string {
-  const source = SOURCES[dimension];
-  const from = dimension === "group" ? "usage, json_each(usage.group_names) AS g" : "usage";
+/**
+ * The statement summing over `time >= ?2 AND time < ?3` by label id, and by bucket when `?1`; the
+ * label's value for the dimension is read once per label (`labelValues`).
+ */
+function sumSql(series: boolean): string {
   // Times are whole milliseconds; integer division (a bound number is REAL) floors them.
-  const bucket = series ? "(usage.time / CAST(?1 AS INTEGER)) * CAST(?1 AS INTEGER)" : "0";
-  return `SELECT ${bucket} AS t, ${source} AS value, ${SUMS}
-    FROM ${from} WHERE usage.time >= ?2 AND usage.time < ?3 GROUP BY 1, 2`;
+  const bucket = series ? "(time / CAST(?1 AS INTEGER)) * CAST(?1 AS INTEGER)" : "0";
+  return `SELECT ${bucket} AS t, label, ${SUMS}
+    FROM usage_rows WHERE time >= ?2 AND time < ?3 GROUP BY 1, 2`;
 }
 
 /** Where a slice starting at `time >= ?1` ends: the time `?3` records on, below `?2`. */
-const SLICE_END = `SELECT time FROM usage WHERE time >= ? AND time < ?
+const SLICE_END = `SELECT time FROM usage_rows WHERE time >= ? AND time < ?
   ORDER BY time LIMIT 1 OFFSET ?`;
 
 /** Options for `summarize` and `summarizeSeries`. */
@@ -90,8 +92,9 @@ async function sumSlices(
   const reader = path === ":memory:" ? db : new DatabaseSync(path, { timeout: options.timeoutMs });
   try {
     if (reader !== db) reader.exec("BEGIN");
-    const sum = reader.prepare(sumSql(query.groupBy, width > 0));
+    const sum = reader.prepare(sumSql(width > 0));
     const sliceEnd = reader.prepare(SLICE_END);
+    const values = labelValues(reader, query.groupBy);
     const sliceRows = options.sliceRows ?? SLICE_ROWS;
     const totals = new Map<string, UsageSeriesRow>();
     let start = query.from;
@@ -99,7 +102,9 @@ async function sumSlices(
       const next = sliceEnd.get(start, query.to, sliceRows);
       // A slice ends at a later millisecond than it starts, however many records share one.
       const end = next === undefined ? query.to : Math.max(Number(next.time), start + 1);
-      for (const row of sum.all(width, start, end)) add(totals, row);
+      for (const row of sum.all(width, start, end)) {
+        for (const value of values(Number(row.label))) add(totals, value, row);
+      }
       start = end;
       if (start < query.to) await new Promise((resolve) => setTimeout(resolve, 0));
     }
@@ -110,9 +115,46 @@ async function sumSlices(
   }
 }
 
-function add(totals: Map<string, UsageSeriesRow>, row: Record<string, unknown>): void {
+/**
+ * The values of a label id for `dimension`, read through `reader` (whose transaction holds the
+ * rows' labels too) once per id: one value, or a group list's groups.
+ */
+function labelValues(
+  reader: DatabaseSync,
+  dimension: UsageDimension,
+): (label: number) => readonly (string | null)[] {
+  const select = reader.prepare(
+    `SELECT ${COLUMNS[dimension]} AS value FROM usage_labels WHERE id = ?`,
+  );
+  const known = new Map<number, readonly (string | null)[]>();
+  return (label) => {
+    let values = known.get(label);
+    if (values === undefined) {
+      const value = select.get(label)?.value;
+      const text = value === undefined || value === null ? null : String(value);
+      values = dimension !== "group" ? [text] : text === null ? [] : groupsOf(text);
+      known.set(label, values);
+    }
+    return values;
+  };
+}
+
+/** The names in a stored group list (anything else: none). */
+function groupsOf(text: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? parsed.filter((g) => typeof g === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+function add(
+  totals: Map<string, UsageSeriesRow>,
+  value: string | null,
+  row: Record<string, unknown>,
+): void {
   const t = Number(row.t);
-  const value = row.value === null || row.value === undefined ? null : String(row.value);
   // A null value and the text "null" are different rows.
   const key = `${t} ${value === null ? "" : `=${value}`}`;
   const total = totals.get(key);

@@ -38,7 +38,7 @@ postgresTest(
       try {
         assert.equal(
           await pg.psql("race", "SELECT string_agg(version::text, ',') FROM schema_migrations"),
-          [...Array(SCHEMA_VERSION).keys()].map((i) => i + 1).join(","),
+          [...Array(SCHEMA_VERSION.postgres).keys()].map((i) => i + 1).join(","),
         );
         assert.equal(await pg.psql("race", "SELECT count(*) FROM key_changes"), "1");
         for (const store of stores) assert.equal(await store.keysVersion(), 0);
