@@ -10,8 +10,9 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import type { UsageRecord } from "./store.ts";
 
 /**
- * Label sets kept in memory at most. Requested models come from clients, so their number has no
- * bound of its own: past this the memory is emptied and refilled from the table as sets come back.
+ * Entries (label sets, and the maps of the tree that leads to them) kept in memory at most, about
+ * 2 MB. Requested models come from clients, so their number has no bound of its own: past this the
+ * memory is emptied and refilled from the table as sets come back.
  */
 export const MAX_CACHED_LABELS = 10_000;
 
@@ -61,6 +62,7 @@ export class LabelIds {
   readonly #insert: StatementSync;
   readonly #maxCached: number;
   #root: Level = new Map();
+  /** Label sets and maps in the tree, towards `maxCached`. */
   #cached = 0;
   /** Leaves added in the transaction in progress: their level and last label. */
   readonly #pending: [Level, Label][] = [];
@@ -87,6 +89,7 @@ export class LabelIds {
       if (next === undefined) {
         next = new Map();
         level.set(label, next);
+        this.#cached++;
       }
       level = next;
     }
@@ -114,7 +117,7 @@ export class LabelIds {
     this.#pending.length = 0;
   }
 
-  /** Label sets in memory (for tests). */
+  /** Label sets and maps in memory (for tests). */
   get size(): number {
     return this.#cached;
   }
