@@ -3,7 +3,7 @@
  * WAL mode, so readers never wait for the writer; statements are prepared once at open.
  *
  * `node:sqlite` is synchronous: a call holds the event loop for its duration, so every call is
- * kept short. Usage arrives through the batching writer in batches of at most 250 records
+ * kept short. Usage arrives through the batching writer in batches of at most 100 records
  * (`writer.ts`), never from a request; WAL checkpoints are the store's, small and with the WAL
  * flushed beforehand on an I/O thread (`sqlite_checkpoint.ts`); a usage summary is read in
  * slices (`sqlite_summary.ts`). The rest are indexed reads and single-row writes.
