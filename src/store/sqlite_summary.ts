@@ -30,19 +30,20 @@ const COLUMNS: Record<UsageDimension, string> = {
 };
 
 const SUMS = `count(*) AS requests,
-  coalesce(sum(input_tokens), 0) AS input_tokens,
-  coalesce(sum(output_tokens), 0) AS output_tokens,
-  coalesce(sum(cost_usd), 0) AS cost_usd`;
+  coalesce(sum(r.input_tokens), 0) AS input_tokens,
+  coalesce(sum(r.output_tokens), 0) AS output_tokens,
+  coalesce(sum(r.cost_usd), 0) AS cost_usd`;
 
 /**
- * The statement summing over `time >= ?2 AND time < ?3` by label id, and by bucket when `?1`; the
- * label's value for the dimension is read once per label (`labelValues`).
+ * The statement summing over `time >= ?2 AND time < ?3` by the dimension's label value, and by
+ * bucket when `?1`.
  */
-function sumSql(series: boolean): string {
+function sumSql(dimension: UsageDimension, series: boolean): string {
   // Times are whole milliseconds; integer division (a bound number is REAL) floors them.
-  const bucket = series ? "(time / CAST(?1 AS INTEGER)) * CAST(?1 AS INTEGER)" : "0";
-  return `SELECT ${bucket} AS t, label, ${SUMS}
-    FROM usage_rows WHERE time >= ?2 AND time < ?3 GROUP BY 1, 2`;
+  const bucket = series ? "(r.time / CAST(?1 AS INTEGER)) * CAST(?1 AS INTEGER)" : "0";
+  return `SELECT ${bucket} AS t, l.${COLUMNS[dimension]} AS value, ${SUMS}
+    FROM usage_rows AS r JOIN usage_labels AS l ON l.id = r.label
+    WHERE r.time >= ?2 AND r.time < ?3 GROUP BY 1, 2`;
 }
 
 /** Where a slice starting at `time >= ?1` ends: the time `?3` records on, below `?2`. */
@@ -92,9 +93,9 @@ async function sumSlices(
   const reader = path === ":memory:" ? db : new DatabaseSync(path, { timeout: options.timeoutMs });
   try {
     if (reader !== db) reader.exec("BEGIN");
-    const sum = reader.prepare(sumSql(width > 0));
+    const sum = reader.prepare(sumSql(query.groupBy, width > 0));
     const sliceEnd = reader.prepare(SLICE_END);
-    const values = labelValues(reader, query.groupBy);
+    const groups = query.groupBy === "group";
     const sliceRows = options.sliceRows ?? SLICE_ROWS;
     const totals = new Map<string, UsageSeriesRow>();
     let start = query.from;
@@ -103,7 +104,9 @@ async function sumSlices(
       // A slice ends at a later millisecond than it starts, however many records share one.
       const end = next === undefined ? query.to : Math.max(Number(next.time), start + 1);
       for (const row of sum.all(width, start, end)) {
-        for (const value of values(Number(row.label))) add(totals, value, row);
+        const value = row.value === null || row.value === undefined ? null : String(row.value);
+        if (!groups) add(totals, value, row);
+        else for (const group of value === null ? [] : groupsOf(value)) add(totals, group, row);
       }
       start = end;
       if (start < query.to) await new Promise((resolve) => setTimeout(resolve, 0));
@@ -113,30 +116,6 @@ async function sumSlices(
   } finally {
     if (reader !== db) reader.close();
   }
-}
-
-/**
- * The values of a label id for `dimension`, read through `reader` (whose transaction holds the
- * rows' labels too) once per id: one value, or a group list's groups.
- */
-function labelValues(
-  reader: DatabaseSync,
-  dimension: UsageDimension,
-): (label: number) => readonly (string | null)[] {
-  const select = reader.prepare(
-    `SELECT ${COLUMNS[dimension]} AS value FROM usage_labels WHERE id = ?`,
-  );
-  const known = new Map<number, readonly (string | null)[]>();
-  return (label) => {
-    let values = known.get(label);
-    if (values === undefined) {
-      const value = select.get(label)?.value;
-      const text = value === undefined || value === null ? null : String(value);
-      values = dimension !== "group" ? [text] : text === null ? [] : groupsOf(text);
-      known.set(label, values);
-    }
-    return values;
-  };
 }
 
 /** The names in a stored group list (anything else: none). */
