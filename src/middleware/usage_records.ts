@@ -46,7 +46,7 @@ export function usageRecord(
     key_id: caller?.keyId ?? null,
     key_name: caller?.kind === "key" ? caller.name : null,
     user: caller?.kind === "jwt" ? caller.name : null,
-    groups: caller === null ? [] : [...caller.groups],
+    groups: caller?.groups ?? [],
     endpoint: facts.endpoint,
     requested_model: textOf(state["gateway.requested_model"]),
     provider: done?.provider ?? textOf(state["gateway.provider"]),

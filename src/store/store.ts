@@ -64,7 +64,7 @@ export interface UsageRecord {
   key_name: string | null;
   /** The caller when it is a person (a JWT's subject); null otherwise. */
   user: string | null;
-  groups: string[];
+  groups: readonly string[];
   /** The API called, e.g. `/v1/chat/completions`. */
   endpoint: string;
   requested_model: string | null;
