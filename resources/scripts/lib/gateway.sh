@@ -26,6 +26,19 @@ json_string() {
   printf '"%s"' "$s"
 }
 
+# json_list "A, B,C": prints the comma-separated items, blanks around them trimmed and empty ones
+# dropped, as a JSON array of strings.
+json_list() {
+  local item out="" items=()
+  IFS=, read -r -a items <<<"$1"
+  for item in ${items[@]+"${items[@]}"}; do
+    item=${item#"${item%%[![:space:]]*}"}
+    item=${item%"${item##*[![:space:]]}"}
+    if [ -n "$item" ]; then out="$out${out:+, }$(json_string "$item")"; fi
+  done
+  printf '[%s]' "$out"
+}
+
 # gateway_curl PATH CURL_ARGS...: calls the gateway (with GATEWAY_API_KEY when set), prints the
 # answer, and returns non-zero when it is an HTTP error (curl 7.76+ for --fail-with-body).
 gateway_curl() {
