@@ -2,8 +2,9 @@
 // in its header and in /admin/usage is the tokens times the configured price, streams included.
 import assert from "node:assert/strict";
 import { OpenAI } from "../support/openai.ts";
-import { providerYaml, startGateway, type TestGateway } from "../support/gateway.ts";
-import { type MockUpstream, startMockUpstream } from "../support/mock_upstream.ts";
+import { providerYaml, type TestGateway } from "../support/gateway.ts";
+import type { MockUpstream } from "../support/mock_upstream.ts";
+import { withStoreGateway } from "../support/store_gateway.ts";
 import { sdkClient } from "../support/sdk.ts";
 import { ADMIN_KEY, authYaml, createKey, eventually, usageRows } from "../support/admin_api.ts";
 
@@ -14,34 +15,26 @@ const USAGE = { prompt: 1234, completion: 567, cached: 200 };
 const COST = ((USAGE.prompt - USAGE.cached) * PRICE.input + USAGE.cached * PRICE.cached_input +
   USAGE.completion * PRICE.output) / 1e6;
 
-async function withGateway(fn: (gw: TestGateway, alpha: MockUpstream) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "gateway-sdk-store-" });
-  const alpha = await startMockUpstream({ name: "alpha", models: ["gpt-4o"] });
-  alpha.setDefault((req) =>
-    (req.body as { stream?: boolean }).stream === true
-      ? { type: "stream", usage: USAGE }
-      : { type: "ok", usage: USAGE }
-  );
-  let gw: TestGateway | undefined;
-  try {
-    gw = await startGateway(
-      `${authYaml()}
-storage:
-  path: "${dir}/gateway.db"
-providers:
+function withGateway(fn: (gw: TestGateway, alpha: MockUpstream) => Promise<void>) {
+  return withStoreGateway(
+    { name: "alpha", models: ["gpt-4o"] },
+    (alpha) =>
+      `${authYaml()}providers:
 ${providerYaml("alpha", alpha.url)}
     models:
       - name: gpt-4o
         price: {input: ${PRICE.input}, output: ${PRICE.output}, cached_input: ${PRICE.cached_input}}
 `,
-      { openStorage: true, storeService: { writer: { flushIntervalMs: 20 } } },
-    );
-    await fn(gw, alpha);
-  } finally {
-    await gw?.close();
-    await alpha.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+    (gw, alpha) => {
+      alpha.setDefault((req) =>
+        (req.body as { stream?: boolean }).stream === true
+          ? { type: "stream", usage: USAGE }
+          : { type: "ok", usage: USAGE }
+      );
+      return fn(gw, alpha);
+    },
+    { storeService: { writer: { flushIntervalMs: 20 } } },
+  );
 }
 
 Deno.test("SDK with a virtual key: cost in the header and in /admin/usage is tokens times price", () =>

@@ -3,34 +3,21 @@
 import assert from "node:assert/strict";
 import { renderAssets } from "../../src/http/ui/build.ts";
 import { admin, ADMIN_KEY, authYaml } from "../support/admin_api.ts";
-import { providerYaml, startGateway, type TestGateway } from "../support/gateway.ts";
-import { type MockUpstream, startMockUpstream } from "../support/mock_upstream.ts";
+import { providerYaml, type TestGateway } from "../support/gateway.ts";
+import type { MockUpstream } from "../support/mock_upstream.ts";
+import { withStoreGateway } from "../support/store_gateway.ts";
 import { readError } from "./harness.ts";
 
 /** Runs `fn` with a gateway (SQLite in a temp dir) whose YAML starts with `head`. */
-async function withGateway(
+function withGateway(
   head: string,
   fn: (gw: TestGateway, a: MockUpstream) => Promise<void>,
 ): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "gateway-ui-http-" });
-  const a = await startMockUpstream({ name: "a", models: ["gpt-4o"] });
-  let gw: TestGateway | undefined;
-  try {
-    gw = await startGateway(
-      `${head}
-storage:
-  path: "${dir}/gateway.db"
-providers:
-${providerYaml("a", a.url)}
-`,
-      { openStorage: true },
-    );
-    await fn(gw, a);
-  } finally {
-    await gw?.close();
-    await a.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  return withStoreGateway(
+    { name: "a", models: ["gpt-4o"] },
+    (a) => `${head}\nproviders:\n${providerYaml("a", a.url)}\n`,
+    fn,
+  );
 }
 
 /** A request as if relayed by a proxy on this host: the gateway does not take it for local. */

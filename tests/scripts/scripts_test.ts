@@ -5,6 +5,7 @@ import { cleanEnv } from "../cli/cli_support.ts";
 import { type MockUpstream, startMockUpstream } from "../support/mock_upstream.ts";
 import { providerYaml, startGateway, type TestGateway } from "../support/gateway.ts";
 import { ADMIN_KEY, authYaml, eventually, usageRows } from "../support/admin_api.ts";
+import { withStoreGateway } from "../support/store_gateway.ts";
 
 const SCRIPTS = fileURLToPath(new URL("../../resources/scripts/", import.meta.url));
 const KEY = "gw-scripts-key-0123456789";
@@ -105,28 +106,15 @@ for (const [shell, shellArgs] of Object.entries(SHELLS)) {
 }
 
 /** A gateway with a SQLite store and the admin API on (`authYaml`), for the admin scripts. */
-async function withAdminGateway(
+function withAdminGateway(
   fn: (gw: TestGateway, upstream: MockUpstream) => Promise<void>,
 ): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "gateway-scripts-" });
-  const upstream = await startMockUpstream({ name: "a", models: ["gpt-4o-mini"] });
-  let gw: TestGateway | undefined;
-  try {
-    gw = await startGateway(
-      `${authYaml()}
-storage:
-  path: "${dir}/gateway.db"
-providers:
-${providerYaml("a", upstream.url)}
-`,
-      { openStorage: true, storeService: { writer: { flushIntervalMs: 20 } } },
-    );
-    await fn(gw, upstream);
-  } finally {
-    await gw?.close();
-    await upstream.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  return withStoreGateway(
+    { name: "a", models: ["gpt-4o-mini"] },
+    (a) => `${authYaml()}providers:\n${providerYaml("a", a.url)}\n`,
+    fn,
+    { storeService: { writer: { flushIntervalMs: 20 } } },
+  );
 }
 
 for (const [shell, shellArgs] of Object.entries(SHELLS)) {
