@@ -240,9 +240,3 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX responses_expires_at ON responses (expires_at);`,
 ];
-
-/** The newest schema version this gateway knows, per engine. */
-export const SCHEMA_VERSION = {
-  sqlite: SQLITE_MIGRATIONS.length,
-  postgres: POSTGRES_MIGRATIONS.length,
-} as const;

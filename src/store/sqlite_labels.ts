@@ -34,7 +34,7 @@ export const LABEL_COLUMNS = [
 type Label = string | number | null;
 
 /** A record's label values, in `LABEL_COLUMNS` order. */
-export function labelsOf(r: UsageRecord): Label[] {
+function labelsOf(r: UsageRecord): Label[] {
   return [
     r.key_id,
     r.key_name,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { openStore } from "../../src/store/open.ts";
 import { openPostgresStore } from "../../src/store/postgres.ts";
 import { ResponseState, storedResponseSize } from "../../src/store/responses.ts";
-import { SCHEMA_VERSION } from "../../src/store/schema.ts";
+import { POSTGRES_MIGRATIONS } from "../../src/store/schema.ts";
 import type { StoredResponse } from "../../src/store/store.ts";
 import { createUsageWriter } from "../../src/store/writer.ts";
 import { postgresTest, startPostgres, type TestPostgres } from "../support/postgres_server.ts";
@@ -38,7 +38,7 @@ postgresTest(
       try {
         assert.equal(
           await pg.psql("race", "SELECT string_agg(version::text, ',') FROM schema_migrations"),
-          [...Array(SCHEMA_VERSION.postgres).keys()].map((i) => i + 1).join(","),
+          [...Array(POSTGRES_MIGRATIONS.length).keys()].map((i) => i + 1).join(","),
         );
         assert.equal(await pg.psql("race", "SELECT count(*) FROM key_changes"), "1");
         for (const store of stores) assert.equal(await store.keysVersion(), 0);
