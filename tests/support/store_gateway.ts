@@ -14,10 +14,11 @@ export async function withStoreGateway(
   fn: (gw: TestGateway, upstream: MockUpstream) => Promise<void>,
   options: TestGatewayOptions = {},
 ): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "gateway-store-" });
   const mock = await startMockUpstream(upstream);
+  let dir: string | undefined;
   let gw: TestGateway | undefined;
   try {
+    dir = await Deno.makeTempDir({ prefix: "gateway-store-" });
     gw = await startGateway(`${yaml(mock)}\nstorage:\n  path: "${dir}/gateway.db"\n`, {
       ...options,
       openStorage: true,
@@ -26,6 +27,6 @@ export async function withStoreGateway(
   } finally {
     await gw?.close();
     await mock.close();
-    await Deno.remove(dir, { recursive: true });
+    if (dir !== undefined) await Deno.remove(dir, { recursive: true });
   }
 }
